@@ -1,0 +1,60 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app market
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# One process with threads keeps the in-memory rate limits whole; with MARKET_REDIS_URL set,
+# WORKERS may be raised.
+WORKERS ?= 1
+THREADS ?= 8
+
+.PHONY: run test install install-test assets lint translations clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed assets
+
+install-test: $(VENV)/.installed-test assets
+
+# Compiled translations and fingerprinted, pre-compressed static files (both git-ignored).
+assets:
+	$(BIN)/pybabel compile -d market/translations >/dev/null
+	$(FLASK) digest clean >/dev/null
+	$(FLASK) digest compile >/dev/null
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
+		--access-logfile - "market:create_app()"
+
+test: install-test
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	$(FLASK) digest clean
+	rm -rf $(VENV) .pytest_cache
+
+# After adding or changing user-facing strings: refresh the catalogues, then translate the new
+# entries in market/translations/id/LC_MESSAGES/messages.po.
+translations: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o market/translations/messages.pot .
+	$(BIN)/pybabel update -i market/translations/messages.pot -d market/translations \
+		--width 100 --ignore-obsolete

@@ -1,0 +1,76 @@
+"""Pasar: take the stalls of a traditional market online. create_app() wires the parts together."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from market import web
+from market.config import load_settings
+from market.extensions import (
+    babel,
+    compress,
+    configure_sqlite,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_settings(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    web.register_request_hooks(app)
+    web.register_error_handlers(app)
+    register_middleware(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine, app.config["MARKET_SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    limiter.init_app(app)
+    compress.init_app(app)
+    web.register_storage(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from market.admin.views import bp as admin_bp
+    from market.api.views import bp as api_bp
+    from market.auth.views import bp as auth_bp
+    from market.manage.views import bp as manage_bp
+    from market.storefront.views import bp as storefront_bp
+
+    app.register_blueprint(storefront_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(manage_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from market.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def register_middleware(app: Flask) -> None:
+    web.serve_static(app)
+    hops = app.config["MARKET_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

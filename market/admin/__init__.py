@@ -1,0 +1,1 @@
+"""Coordinator and admin pages: markets, staff, moderation, reports, audit log."""

@@ -1,0 +1,1 @@
+"""Read-only JSON for the public catalogue."""

@@ -1,0 +1,1 @@
+"""Login, logout, invitation claim and password change."""

@@ -1,0 +1,142 @@
+"""Login by email or phone number, logout, password change."""
+
+import time
+from urllib.parse import unquote, urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from market.auth.forms import ChangePasswordForm, LoginForm
+from market.extensions import db, limiter, login_manager
+from market.models import User
+from market.permissions import login_required
+from market.services import accounts
+from market.services.audit import security_event
+from market.services.errors import Invalid
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> User | None:
+    """Sessions name the user and their session version: bumping it logs every session out."""
+    user_id, _sep, version = user_key.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    now = int(time.time())
+    idle_limit = current_app.config["MARKET_SESSION_IDLE_MINUTES"] * 60
+    started = session.get("started", now)
+    absolute_limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    if now - session.get("seen", now) > idle_limit or now - started > absolute_limit:
+        session.clear()
+        return None
+    # Rewriting the cookie at most once a minute keeps idle tracking without a write per request.
+    if now - session.get("seen", 0) > 60:
+        session["seen"] = now
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths: no scheme, no host, no backslashes or control characters, also
+    once percent-decoded (some browsers decode before they resolve)."""
+    if not target:
+        return None
+    for candidate in (target, unquote(target)):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        if "\\" in candidate or any(ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
+
+
+def home_for(user: User) -> str:
+    return url_for("manage.home")
+
+
+def _login_key() -> str:
+    return "login:" + (request.form.get("login", "").strip().casefold() or request.remote_addr)
+
+
+def _failed(response) -> bool:
+    return response.status_code == 200 and request.method == "POST"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["MARKET_LOGIN_LIMIT"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["MARKET_LOGIN_LIMIT"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.login.data, form.password.data)
+        if user is not None:
+            session.clear()
+            login_user(user)
+            session["started"] = session["seen"] = int(time.time())
+            security_event("login", user)
+            return redirect(safe_next(form.next.data) or home_for(user))
+        security_event("login_failed", None, ip=request.remote_addr)
+        flash(_("The login or the password is wrong."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        security_event("logout", user)
+        logout_user()
+        accounts.end_sessions(user)
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("storefront.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if accounts.authenticate(user.login, form.current.data) is None:
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                accounts.set_password(user, form.password.data)
+            except Invalid as error:
+                form.password.errors.append(str(error))
+            else:
+                db.session.commit()
+                login_user(user)
+                security_event("password_change", user)
+                flash(_("Your password is changed."), "success")
+                return redirect(home_for(user))
+    return render_template("auth/password.html", form=form)

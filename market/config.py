@@ -1,0 +1,94 @@
+"""Settings read from MARKET_* environment variables, with defaults for the embedded setup."""
+
+import os
+import secrets
+from pathlib import Path
+
+DEVELOPMENT_SECRET_MARKER = "dev-"  # noqa: S105 - a prefix, not a secret
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"MARKET_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_list(name: str) -> list[str]:
+    value = _env(name) or ""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _development_secret(instance_path: Path) -> str:
+    """Generate the secret once into instance/ so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEVELOPMENT_SECRET_MARKER + secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(instance_path: str) -> dict:
+    """Return Flask config values from the environment."""
+    instance = Path(instance_path)
+    environment = _env("ENV", "development")
+    production = environment == "production"
+    secret = _env("SECRET_KEY")
+    if production and (
+        not secret or secret.startswith(DEVELOPMENT_SECRET_MARKER) or len(secret) < 32
+    ):
+        raise ConfigError(
+            "MARKET_ENV=production needs MARKET_SECRET_KEY set to a random value "
+            "of at least 32 characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'market.sqlite3'}"
+    redis_url = _env("REDIS_URL")
+    return {
+        "MARKET_ENV": environment,
+        "SECRET_KEY": secret or _development_secret(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MARKET_REDIS_URL": redis_url,
+        "MARKET_STORAGE_URL": _env("STORAGE_URL") or f"file://{instance / 'uploads'}",
+        "MARKET_PUBLIC_URL": (_env("PUBLIC_URL") or "").rstrip("/"),
+        "MARKET_PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        "MARKET_SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        "MARKET_CACHE_SECONDS": _env_int("CACHE_SECONDS", 60),
+        "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
+        "MARKET_PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 50_000_000),
+        "MARKET_MIN_PRODUCTS": _env_int("MIN_PRODUCTS", 3),
+        "MARKET_INVITATION_DAYS": _env_int("INVITATION_DAYS", 7),
+        "MARKET_LOGIN_LIMIT": _env("LOGIN_LIMIT", "5 per minute"),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 64 * 1024 * 1024),
+        "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS") or None,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        "MARKET_SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Makassar"),
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/xml",
+            "application/json",
+            "application/javascript",
+            "image/svg+xml",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 500,
+    }

@@ -1,0 +1,1 @@
+"""The back office shared by volunteers, vendors and coordinators."""

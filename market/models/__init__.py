@@ -1,0 +1,32 @@
+"""The domain model: one module per aggregate, re-exported here for convenience."""
+
+from market.models.audit import AuditEvent
+from market.models.base import TimestampMixin, utcnow
+from market.models.market import Category, Market, MarketStaff, StaffRole
+from market.models.media import Photo, VlogLink, VlogPlatform
+from market.models.product import Availability, PriceKind, Product
+from market.models.user import Invitation, Role, User
+from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
+
+__all__ = [
+    "AuditEvent",
+    "Availability",
+    "Category",
+    "ContactClick",
+    "Invitation",
+    "Market",
+    "MarketStaff",
+    "Photo",
+    "PriceKind",
+    "Product",
+    "QrisCode",
+    "Role",
+    "StaffRole",
+    "TimestampMixin",
+    "User",
+    "Vendor",
+    "VendorStatus",
+    "VlogLink",
+    "VlogPlatform",
+    "utcnow",
+]

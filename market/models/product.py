@@ -1,0 +1,93 @@
+"""Products on a vendor's stall."""
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.extensions import db
+from market.models.base import TimestampMixin, UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from market.models.market import Category
+    from market.models.media import Photo, VlogLink
+    from market.models.vendor import Vendor
+
+
+class PriceKind(enum.StrEnum):
+    FIXED = "fixed"
+    FROM = "from"
+    NEGOTIABLE = "negotiable"
+
+
+class Availability(enum.StrEnum):
+    IN_STOCK = "in_stock"
+    SOLD_OUT = "sold_out"
+    PRE_ORDER = "pre_order"
+
+
+product_category = Table(
+    "product_category",
+    db.metadata,
+    Column("product_id", ForeignKey("product.id"), primary_key=True),
+    Column("category_id", ForeignKey("category.id"), primary_key=True, index=True),
+)
+
+
+class Product(TimestampMixin, db.Model):
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "slug"),
+        CheckConstraint("price_idr >= 0", name="price_not_negative"),
+        Index("ix_product_vendor_position", "vendor_id", "deleted_at", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id"))
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_idr: Mapped[int | None] = mapped_column()
+    price_kind: Mapped[PriceKind] = mapped_column(str_enum(PriceKind), default=PriceKind.FIXED)
+    price_note: Mapped[str] = mapped_column(String(60), default="")
+    availability: Mapped[Availability] = mapped_column(
+        str_enum(Availability), default=Availability.IN_STOCK
+    )
+    halal: Mapped[bool] = mapped_column(default=False)
+    permit_number: Mapped[str] = mapped_column(String(40), default="")
+    material: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(String(255), default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    vendor: Mapped["Vendor"] = relationship(back_populates="products")
+    categories: Mapped[list["Category"]] = relationship(
+        secondary=product_category, order_by="Category.position"
+    )
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="product", order_by="Photo.position"
+    )
+    vlogs: Mapped[list["VlogLink"]] = relationship(
+        back_populates="product", order_by="VlogLink.position"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None and self.vendor.is_public
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.slug}>"

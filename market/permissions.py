@@ -1,0 +1,117 @@
+"""The single answer to "may this user do this to that record?", plus decorators for views."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from market.extensions import db, login_manager
+from market.models import Market, MarketStaff, Product, Role, StaffRole, User, Vendor
+
+
+def _staff_role(user: User, market_id: int) -> StaffRole | None:
+    for assignment in user.staff_assignments:
+        if assignment.market_id == market_id:
+            return assignment.role
+    return None
+
+
+def is_staff(user: User) -> bool:
+    return user.is_authenticated and user.role in (Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER)
+
+
+def is_admin(user: User) -> bool:
+    return user.is_authenticated and user.role == Role.ADMIN
+
+
+def can_manage_market(user: User, market: Market) -> bool:
+    """Coordinate a market: edit it, assign staff, moderate, read its reports and audit log."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.COORDINATOR and _staff_role(user, market.id) == StaffRole.COORDINATOR
+
+
+def can_onboard_in(user: User, market: Market) -> bool:
+    """Register vendors in a market: its volunteers and coordinators, and admins."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return (
+        user.role in (Role.COORDINATOR, Role.VOLUNTEER) and _staff_role(user, market.id) is not None
+    )
+
+
+def can_edit_vendor(user: User, vendor: Vendor) -> bool:
+    """Edit a vendor's stall and catalogue: its owner, or staff of its market."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.VENDOR:
+        return vendor.owner_id == user.id and vendor.deleted_at is None
+    return can_onboard_in(user, vendor.market)
+
+
+def can_publish_vendor(user: User, vendor: Vendor) -> bool:
+    """Publishing, consent and invitations are the staff's job, never the vendor's own."""
+    return user.is_authenticated and user.role != Role.VENDOR and can_edit_vendor(user, vendor)
+
+
+def can_moderate_vendor(user: User, vendor: Vendor) -> bool:
+    return can_manage_market(user, vendor.market)
+
+
+def can_edit_product(user: User, product: Product) -> bool:
+    return can_edit_vendor(user, product.vendor)
+
+
+def manageable_markets(user: User) -> list[Market]:
+    """Markets a user coordinates (admins: all)."""
+    query = select(Market).order_by(Market.name)
+    if user.role != Role.ADMIN:
+        query = query.join(MarketStaff).where(
+            MarketStaff.user_id == user.id, MarketStaff.role == StaffRole.COORDINATOR
+        )
+    return list(db.session.scalars(query))
+
+
+def staffed_markets(user: User) -> list[Market]:
+    """Markets where a user may onboard vendors (admins: all)."""
+    query = select(Market).order_by(Market.name)
+    if user.role != Role.ADMIN:
+        query = query.join(MarketStaff).where(MarketStaff.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def load_or_404(model, record_id: int, predicate: Callable[[User, object], bool]):
+    """Load a record and check the predicate. Records the user may not see are a 404, not a 403,
+    so ids of other markets' vendors cannot be probed."""
+    record = db.session.get(model, record_id)
+    if record is None or not predicate(current_user, record):
+        abort(404)
+    return record
+
+
+def role_required(*roles: Role):
+    """Pages for some roles only: anonymous users go to the login page, others get a 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+staff_required = role_required(Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER)
+coordinator_required = role_required(Role.ADMIN, Role.COORDINATOR)
+login_required = role_required(*Role)

@@ -1,0 +1,130 @@
+"""Accounts: logins by email or Indonesian phone number, passwords, roles."""
+
+import hashlib
+import secrets
+from pathlib import Path
+
+import phonenumbers
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from market.extensions import db
+from market.models import Market, MarketStaff, Role, StaffRole, User, utcnow
+from market.services.errors import Invalid
+
+# scrypt with N=2^15, r=8, p=3: one of OWASP's recommended minimum settings, using 32 MiB.
+PASSWORD_METHOD = "scrypt:32768:8:3"  # noqa: S105 - hashing parameters
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+COMMON_PASSWORDS = frozenset(
+    (Path(__file__).resolve().parent.parent / "common_passwords.txt").read_text().split()
+)
+# Compared against when the account does not exist, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt:1024:8:1")
+
+
+def normalise_phone(raw: str, region: str = "ID") -> str:
+    """Return a phone number in E.164 (+6281234567890); raise Invalid if it is not a real number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise Invalid(_l("This is not a valid phone number.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid(_l("This is not a valid phone number."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().casefold()
+
+
+def find_by_login(login: str) -> User | None:
+    """Find a user by email or by phone number in any common spelling."""
+    login = login.strip()
+    if "@" in login:
+        return db.session.scalar(select(User).where(User.email == normalise_email(login)))
+    try:
+        phone = normalise_phone(login)
+    except Invalid:
+        return None
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def check_password_policy(password: str) -> None:
+    """Length and a blocklist, no composition rules (NIST SP 800-63B)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid(_l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH))
+    if password.casefold() in COMMON_PASSWORDS:
+        raise Invalid(_l("This password is too common; choose another."))
+
+
+def hash_password(password: str) -> str:
+    # Tests lower the cost through config; production keeps PASSWORD_METHOD.
+    return generate_password_hash(
+        password, method=current_app.config.get("MARKET_PASSWORD_METHOD", PASSWORD_METHOD)
+    )
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The user if login and password match an active account, else None (always the same cost)."""
+    user = find_by_login(login)
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a new password and end every other session of this user."""
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
+def end_sessions(user: User) -> None:
+    user.session_version += 1
+    db.session.commit()
+
+
+def create_user(
+    *,
+    role: Role,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str | None = None,
+    market: Market | None = None,
+) -> User:
+    """Create an account, optionally assigned to a market as staff."""
+    if not email and not phone:
+        raise Invalid(_l("Give an email address or a phone number."))
+    user = User(
+        role=role,
+        name=name,
+        session_version=1,
+        email=normalise_email(email) if email else None,
+        phone=normalise_phone(phone) if phone else None,
+    )
+    if user.email and find_by_login(user.email):
+        raise Invalid(_l("An account with this email already exists."))
+    if user.phone and find_by_login(user.phone):
+        raise Invalid(_l("An account with this phone number already exists."))
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    if market is not None and role in (Role.COORDINATOR, Role.VOLUNTEER):
+        db.session.add(MarketStaff(market=market, user=user, role=StaffRole(role.value)))
+    db.session.commit()
+    return user
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,87 @@
+"""Each role reaches only what permissions.py allows."""
+
+import pytest
+
+from market.models import Role, StaffRole
+from market.permissions import (
+    can_edit_vendor,
+    can_manage_market,
+    can_onboard_in,
+    can_publish_vendor,
+)
+from tests.conftest import assign, login, make_market, make_user, make_vendor
+
+
+@pytest.fixture
+def world(ctx):
+    market = make_market()
+    other = make_market()
+    vendor = make_vendor(market)
+    other_vendor = make_vendor(other)
+    people = {
+        "admin": make_user(Role.ADMIN),
+        "coordinator": make_user(Role.COORDINATOR),
+        "other_coordinator": make_user(Role.COORDINATOR),
+        "volunteer": make_user(Role.VOLUNTEER),
+        "other_volunteer": make_user(Role.VOLUNTEER),
+        "vendor": make_user(Role.VENDOR),
+        "other_vendor": make_user(Role.VENDOR),
+    }
+    assign(people["coordinator"], market, StaffRole.COORDINATOR)
+    assign(people["other_coordinator"], other, StaffRole.COORDINATOR)
+    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
+    assign(people["other_volunteer"], other, StaffRole.VOLUNTEER)
+    vendor.owner = people["vendor"]
+    other_vendor.owner = people["other_vendor"]
+    from market.extensions import db
+
+    db.session.commit()
+    return market, vendor, people
+
+
+# who → (manage market, onboard in market, edit vendor, publish vendor)
+EXPECTED = {
+    "admin": (True, True, True, True),
+    "coordinator": (True, True, True, True),
+    "other_coordinator": (False, False, False, False),
+    "volunteer": (False, True, True, True),
+    "other_volunteer": (False, False, False, False),
+    "vendor": (False, False, True, False),
+    "other_vendor": (False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("who", EXPECTED)
+def test_permission_matrix(world, who):
+    market, vendor, people = world
+    user = people[who]
+    actual = (
+        can_manage_market(user, market),
+        can_onboard_in(user, market),
+        can_edit_vendor(user, vendor),
+        can_publish_vendor(user, vendor),
+    )
+    assert actual == EXPECTED[who]
+
+
+@pytest.mark.parametrize(
+    ("who", "manage", "admin"),
+    [
+        ("admin", 200, 200),
+        ("coordinator", 200, 200),
+        ("volunteer", 200, 403),
+        ("vendor", 200, 403),
+    ],
+)
+def test_back_office_pages_by_role(world, client, who, manage, admin):
+    _market, _vendor, people = world
+    login(client, people[who].login)
+    assert client.get("/manage/").status_code == manage
+    assert client.get("/admin/").status_code == admin
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    for path in ("/manage/", "/admin/", "/auth/password"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/auth/login?next=")
