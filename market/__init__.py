@@ -52,12 +52,14 @@ def register_blueprints(app: Flask) -> None:
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
+    from market.manage.catalogue import bp as catalogue_bp
     from market.manage.views import bp as manage_bp
     from market.storefront.views import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(catalogue_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 

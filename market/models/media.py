@@ -1,13 +1,14 @@
 """Photos (of stalls, products and markets) and links to the vendors' own vlogs."""
 
 import enum
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
-from market.models.base import TimestampMixin, str_enum
+from market.models.base import TimestampMixin, UTCDateTime, str_enum
 
 if TYPE_CHECKING:
     from market.models.product import Product
@@ -24,7 +25,7 @@ class Photo(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
-    # Hash of the processed image: the storage keys derive from it, so identical photos share files.
+    # SHA-256 of the uploaded bytes: storage keys derive from it, so the same photo is stored once.
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     original_bytes: Mapped[int] = mapped_column()
     width: Mapped[int] = mapped_column()
@@ -33,8 +34,9 @@ class Photo(TimestampMixin, db.Model):
     variants: Mapped[list[int]] = mapped_column(JSON)
     alt_text: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    product: Mapped["Product | None"] = relationship(back_populates="photos")
+    product: Mapped["Product | None"] = relationship()
 
     def key(self, width: int) -> str:
         return f"photos/{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
@@ -65,5 +67,6 @@ class VlogLink(TimestampMixin, db.Model):
     video_id: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(120), default="")
     position: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    product: Mapped["Product | None"] = relationship(back_populates="vlogs")
+    product: Mapped["Product | None"] = relationship()

@@ -78,11 +78,16 @@ class Product(TimestampMixin, db.Model):
     categories: Mapped[list["Category"]] = relationship(
         secondary=product_category, order_by="Category.position"
     )
+    # Live photos and vlogs only; deleted ones stay in the database for restore.
     photos: Mapped[list["Photo"]] = relationship(
-        back_populates="product", order_by="Photo.position"
+        primaryjoin="and_(Photo.product_id == Product.id, Photo.deleted_at.is_(None))",
+        order_by="Photo.position",
+        viewonly=True,
     )
     vlogs: Mapped[list["VlogLink"]] = relationship(
-        back_populates="product", order_by="VlogLink.position"
+        primaryjoin="and_(VlogLink.product_id == Product.id, VlogLink.deleted_at.is_(None))",
+        order_by="VlogLink.position",
+        viewonly=True,
     )
 
     @property

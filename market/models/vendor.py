@@ -82,12 +82,14 @@ class Vendor(TimestampMixin, db.Model):
         back_populates="vendor", order_by="Product.position"
     )
     photos: Mapped[list["Photo"]] = relationship(
-        primaryjoin="and_(Photo.vendor_id == Vendor.id, Photo.product_id.is_(None))",
+        primaryjoin="and_(Photo.vendor_id == Vendor.id, Photo.product_id.is_(None), "
+        "Photo.deleted_at.is_(None))",
         order_by="Photo.position",
         viewonly=True,
     )
     vlogs: Mapped[list["VlogLink"]] = relationship(
-        primaryjoin="and_(VlogLink.vendor_id == Vendor.id, VlogLink.product_id.is_(None))",
+        primaryjoin="and_(VlogLink.vendor_id == Vendor.id, VlogLink.product_id.is_(None), "
+        "VlogLink.deleted_at.is_(None))",
         order_by="VlogLink.position",
         viewonly=True,
     )

@@ -1,0 +1,331 @@
+"""Vlog links: real-world shapes from each platform, and hostile input."""
+
+import pytest
+
+from market.models.media import VlogPlatform
+from market.services.vlogs import (
+    MAX_URL_LENGTH,
+    ParsedVlog,
+    VlogRejected,
+    parse_vlog_url,
+    youtube_embed,
+    youtube_thumbnail,
+)
+
+YT = "dQw4w9WgXcQ"
+YT_WATCH = f"https://www.youtube.com/watch?v={YT}"
+TT = "7301234567890123456"
+IG = "C1a2b3c4d5E"
+FB = "1234567890123456"
+
+# (pasted text, platform, video id, URL we keep)
+ACCEPTED = [
+    # YouTube
+    (f"https://www.youtube.com/watch?v={YT}", "youtube", YT, YT_WATCH),
+    (f"https://youtube.com/watch?v={YT}&feature=youtu.be", "youtube", YT, YT_WATCH),
+    (f"https://m.youtube.com/watch?v={YT}&t=42s", "youtube", YT, YT_WATCH),
+    (f"https://www.youtube.com/watch?app=desktop&v={YT}&list=PL123", "youtube", YT, YT_WATCH),
+    (f"https://music.youtube.com/watch?v={YT}", "youtube", YT, YT_WATCH),
+    (f"http://www.youtube.com/watch?v={YT}#comments", "youtube", YT, YT_WATCH),
+    (f"HTTPS://WWW.YOUTUBE.COM/watch?v={YT}", "youtube", YT, YT_WATCH),
+    (f"https://youtu.be/{YT}", "youtube", YT, YT_WATCH),
+    (f"https://youtu.be/{YT}?si=Ab12Cd34Ef56Gh78", "youtube", YT, YT_WATCH),
+    (f"youtu.be/{YT}", "youtube", YT, YT_WATCH),
+    (f"www.youtube.com/watch?v={YT}", "youtube", YT, YT_WATCH),
+    (
+        f"https://youtube.com/shorts/{YT}?feature=share",
+        "youtube",
+        YT,
+        f"https://www.youtube.com/shorts/{YT}",
+    ),
+    (f"https://m.youtube.com/shorts/{YT}", "youtube", YT, f"https://www.youtube.com/shorts/{YT}"),
+    (f"https://www.youtube.com/live/{YT}?si=xyz", "youtube", YT, YT_WATCH),
+    (f"https://www.youtube.com/embed/{YT}?start=10", "youtube", YT, YT_WATCH),
+    (f"https://www.youtube-nocookie.com/embed/{YT}", "youtube", YT, YT_WATCH),
+    (f"https://youtube.com/v/{YT}", "youtube", YT, YT_WATCH),
+    (f"  https://youtu.be/{YT}\n", "youtube", YT, YT_WATCH),
+    (
+        "https://www.youtube.com/@WarungBuAni",
+        "youtube",
+        None,
+        "https://www.youtube.com/@WarungBuAni",
+    ),
+    (
+        "https://www.youtube.com/playlist?list=PLabc",
+        "youtube",
+        None,
+        "https://www.youtube.com/playlist?list=PLabc",
+    ),
+    (
+        "https://www.youtube.com/embed/videoseries?list=PLabc",
+        "youtube",
+        None,
+        "https://www.youtube.com/embed/videoseries?list=PLabc",
+    ),
+    # TikTok
+    (
+        f"https://www.tiktok.com/@pasar.inpres/video/{TT}",
+        "tiktok",
+        TT,
+        f"https://www.tiktok.com/@pasar.inpres/video/{TT}",
+    ),
+    (
+        f"https://www.tiktok.com/@bu_ani_kue/video/{TT}?is_from_webapp=1&sender_device=pc",
+        "tiktok",
+        TT,
+        f"https://www.tiktok.com/@bu_ani_kue/video/{TT}",
+    ),
+    (
+        f"https://m.tiktok.com/@bu_ani_kue/video/{TT}",
+        "tiktok",
+        TT,
+        f"https://www.tiktok.com/@bu_ani_kue/video/{TT}",
+    ),
+    (
+        f"www.tiktok.com/@bu_ani_kue/video/{TT}",
+        "tiktok",
+        TT,
+        f"https://www.tiktok.com/@bu_ani_kue/video/{TT}",
+    ),
+    (f"https://m.tiktok.com/v/{TT}.html", "tiktok", TT, f"https://m.tiktok.com/v/{TT}.html"),
+    (
+        f"https://www.tiktok.com/embed/v2/{TT}",
+        "tiktok",
+        TT,
+        f"https://www.tiktok.com/embed/v2/{TT}",
+    ),
+    ("https://vt.tiktok.com/ZSjYqK2ab/", "tiktok", None, "https://vt.tiktok.com/ZSjYqK2ab/"),
+    ("vm.tiktok.com/ZMrAbCdEf/", "tiktok", None, "https://vm.tiktok.com/ZMrAbCdEf/"),
+    ("https://www.tiktok.com/t/ZTRabc123/", "tiktok", None, "https://www.tiktok.com/t/ZTRabc123/"),
+    ("https://www.tiktok.com/@bu_ani_kue", "tiktok", None, "https://www.tiktok.com/@bu_ani_kue"),
+    # Instagram
+    (
+        f"https://www.instagram.com/reel/{IG}/?igsh=MWQ1ZGUxMzBkMA==",
+        "instagram",
+        IG,
+        f"https://www.instagram.com/reel/{IG}/",
+    ),
+    (
+        f"https://www.instagram.com/reels/{IG}/",
+        "instagram",
+        IG,
+        f"https://www.instagram.com/reel/{IG}/",
+    ),
+    (f"instagram.com/p/{IG}", "instagram", IG, f"https://www.instagram.com/p/{IG}/"),
+    (
+        f"https://www.instagram.com/tv/{IG}/?utm_source=ig_web",
+        "instagram",
+        IG,
+        f"https://www.instagram.com/tv/{IG}/",
+    ),
+    (
+        f"https://www.instagram.com/warungbuani/reel/{IG}/",
+        "instagram",
+        IG,
+        f"https://www.instagram.com/reel/{IG}/",
+    ),
+    (f"https://instagr.am/p/{IG}/", "instagram", IG, f"https://www.instagram.com/p/{IG}/"),
+    (
+        "https://www.instagram.com/warungbuani/",
+        "instagram",
+        None,
+        "https://www.instagram.com/warungbuani/",
+    ),
+    (
+        "https://www.instagram.com/warungbuani/reels/",
+        "instagram",
+        None,
+        "https://www.instagram.com/warungbuani/reels/",
+    ),
+    # Facebook
+    (
+        f"https://www.facebook.com/watch?v={FB}",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    (
+        f"https://www.facebook.com/watch/?v={FB}&ref=sharing",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    (
+        f"https://m.facebook.com/watch/?v={FB}",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    (
+        f"https://www.facebook.com/PasarInpresBalikpapan/videos/{FB}/",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    (
+        f"https://web.facebook.com/PasarInpres/videos/kue-basah-pagi-ini/{FB}/",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    (
+        f"https://www.facebook.com/reel/{FB}?mibextid=abc",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/reel/{FB}",
+    ),
+    (
+        f"https://www.facebook.com/video.php?v={FB}",
+        "facebook",
+        FB,
+        f"https://www.facebook.com/watch/?v={FB}",
+    ),
+    ("https://fb.watch/oXyZ12_aB/", "facebook", None, "https://fb.watch/oXyZ12_aB/"),
+    (
+        "https://www.facebook.com/share/v/1AbCdEfGh/",
+        "facebook",
+        None,
+        "https://www.facebook.com/share/v/1AbCdEfGh/",
+    ),
+    (
+        "https://www.facebook.com/PasarInpresBalikpapan",
+        "facebook",
+        None,
+        "https://www.facebook.com/PasarInpresBalikpapan",
+    ),
+    # Anything else on the web
+    ("https://vimeo.com/123456789", "other", None, "https://vimeo.com/123456789"),
+    ("http://blog.example.id/vlog?id=3", "other", None, "https://blog.example.id/vlog?id=3"),
+    ("https://Example.COM:443/a/b", "other", None, "https://example.com/a/b"),
+    ("https://example.com:8443/a", "other", None, "https://example.com:8443/a"),
+    (
+        'https://example.com/pasar?q=<b>"x"',
+        "other",
+        None,
+        "https://example.com/pasar?q=%3Cb%3E%22x%22",
+    ),
+    ("https://example.com/kué", "other", None, "https://example.com/ku%C3%A9"),
+    ("https://pasar.xn--p1ai/", "other", None, "https://pasar.xn--p1ai/"),
+    ("https://пасар.рф/vlog", "other", None, "https://xn--80aa7bgd.xn--p1ai/vlog"),
+    # Look-alikes are not the platform they imitate.
+    (f"https://youtube.com.evil.example/watch?v={YT}", "other", None, None),
+    (f"https://evilyoutube.com/watch?v={YT}", "other", None, None),
+    (f"https://youtu.be.evil.example/{YT}", "other", None, None),
+    (f"https://notfacebook.com/watch?v={FB}", "other", None, None),
+    (f"https://tiktok.com-video.example/@a/video/{TT}", "other", None, None),
+]
+
+
+@pytest.mark.parametrize(("raw", "platform", "video_id", "url"), ACCEPTED)
+def test_accepted_links(raw, platform, video_id, url):
+    parsed = parse_vlog_url(raw)
+    assert isinstance(parsed, ParsedVlog)
+    assert parsed.platform == platform
+    assert parsed.platform in set(VlogPlatform)
+    assert parsed.video_id == video_id
+    if url is not None:
+        assert parsed.url == url
+    assert parsed.url.startswith("https://")
+    assert parsed.url.isascii()
+    assert len(parsed.url) <= MAX_URL_LENGTH
+    # Normalising is stable: the kept URL parses to the same thing.
+    assert parse_vlog_url(parsed.url) == parsed
+
+
+def test_there_are_enough_real_world_shapes():
+    assert len(ACCEPTED) >= 30
+    assert {platform for _raw, platform, _id, _url in ACCEPTED} == set(VlogPlatform)
+
+
+NOT_WEB = "Only web links (starting with https://) can be added."
+NOT_A_LINK = "That does not look like a link to a web page."
+CREDENTIALS = "Links with a user name or password in them cannot be added."
+INCOMPLETE = "That link looks incomplete. Copy it again with the app's Share button."
+TOO_LONG = f"That link is too long (at most {MAX_URL_LENGTH} characters)."
+
+REFUSED = [
+    ("javascript:alert(1)", NOT_WEB),
+    ("JAVASCRIPT:alert(1)", NOT_WEB),
+    ("JaVaScRiPt:alert(document.cookie)", NOT_WEB),
+    (" javascript:alert(1)", NOT_WEB),
+    ("\tjavascript:alert(1)", NOT_WEB),
+    ("java\tscript:alert(1)", NOT_A_LINK),
+    ("java\nscript:alert(1)", NOT_A_LINK),
+    ("data:text/html,<script>alert(1)</script>", NOT_WEB),
+    ("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", NOT_WEB),
+    ("vbscript:msgbox(1)", NOT_WEB),
+    ("file:///etc/passwd", NOT_WEB),
+    ("ftp://example.com/video.mp4", NOT_WEB),
+    ("mailto:vendor@example.com", NOT_WEB),
+    ("intent://youtube.com/watch#Intent;scheme=https;end", NOT_WEB),
+    ("localhost:5000/x", NOT_WEB),
+    ("//evil.example/x", NOT_A_LINK),
+    ("/pasar/inpres", NOT_A_LINK),
+    ("\\\\evil.example\\x", NOT_A_LINK),
+    ("https://youtube.com\\@evil.example/", NOT_A_LINK),
+    ("https://", NOT_A_LINK),
+    ("https:///watch?v=dQw4w9WgXcQ", NOT_A_LINK),
+    ("https:youtube.com/watch", NOT_A_LINK),
+    ("http://localhost/", NOT_A_LINK),
+    ("http://127.0.0.1/admin", NOT_A_LINK),
+    ("http://[::1]/", NOT_A_LINK),
+    ("http://10.0.0.1:8080/", NOT_A_LINK),
+    ("https://[::1/", NOT_A_LINK),
+    ("https://exa_mple.com/", NOT_A_LINK),
+    ("https://example.com:99999/", NOT_A_LINK),
+    ("https://example.com:abc/", NOT_A_LINK),
+    ("hello world", NOT_A_LINK),
+    ("pasar", NOT_A_LINK),
+    ("https://you tube.com/watch", NOT_A_LINK),
+    ("https://youtube.com/watch?v=dQw4w9WgXcQ\nSet-Cookie: x=1", NOT_A_LINK),
+    ("https://youtube.com/watch?v=dQw4\x00w9WgXcQ", NOT_A_LINK),
+    ("https://youtube.com/watch?v=dQw4w9WgXcQ\u202e", NOT_A_LINK),
+    ("https://you\u200btube.com/", NOT_A_LINK),
+    ("http://user:pw@youtube.com/watch?v=dQw4w9WgXcQ", CREDENTIALS),
+    ("https://youtube.com@evil.example/", CREDENTIALS),
+    ("https://user@example.com/", CREDENTIALS),
+    ("https://youtube.com/watch?v=dQw4w9WgX", INCOMPLETE),
+    ("https://youtube.com/watch?v=dQw4w9WgXcQQ", INCOMPLETE),
+    ("https://youtube.com/watch", INCOMPLETE),
+    ("https://youtu.be/", INCOMPLETE),
+    ("https://youtube.com/shorts/", INCOMPLETE),
+    ("https://youtube.com/embed/<script>", INCOMPLETE),
+    ("https://www.tiktok.com/@bu_ani/video/abc", INCOMPLETE),
+    ("https://vt.tiktok.com/", INCOMPLETE),
+    ("https://www.instagram.com/reel/", INCOMPLETE),
+    ("https://www.facebook.com/watch/?v=abc", INCOMPLETE),
+    ("https://fb.watch/", INCOMPLETE),
+    ("https://example.com/" + "a" * MAX_URL_LENGTH, TOO_LONG),
+    ("example.com/" + "a" * (MAX_URL_LENGTH - 12), TOO_LONG),
+    ("", "Paste the link to the video."),
+    ("   \n", "Paste the link to the video."),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), REFUSED)
+def test_refused_links(raw, message):
+    with pytest.raises(VlogRejected) as caught:
+        parse_vlog_url(raw)
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_link_of_exactly_the_column_length_is_kept():
+    raw = "https://example.com/" + "a" * (MAX_URL_LENGTH - len("https://example.com/"))
+    assert parse_vlog_url(raw).url == raw
+
+
+def test_messages_are_lazy_translations():
+    with pytest.raises(VlogRejected) as caught:
+        parse_vlog_url("javascript:alert(1)")
+    assert type(caught.value.message).__name__ == "LazyString"
+
+
+def test_youtube_helpers():
+    assert youtube_thumbnail(YT) == f"https://i.ytimg.com/vi/{YT}/hqdefault.jpg"
+    assert youtube_embed(YT) == f"https://www.youtube-nocookie.com/embed/{YT}?autoplay=1"
+    for bad in ("", "short", "../../evil", 'dQw4w9WgX"Q', None):
+        with pytest.raises(ValueError):
+            youtube_thumbnail(bad)
+        with pytest.raises(ValueError):
+            youtube_embed(bad)
