@@ -20,8 +20,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+$(VENV)/.installed-test: pyproject.toml package.json | $(BIN)/activate
 	$(BIN)/pip install -q -e '.[test]'
+	@# axe-core for the browser tests' accessibility checks, Lighthouse for `make lighthouse`.
+	if command -v npm >/dev/null; then npm install --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: browser tests will be skipped"; fi
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed assets

@@ -1,0 +1,1 @@
+"""Browser journeys in real Chromium against the app served by gunicorn."""
