@@ -322,25 +322,42 @@ VLOGS = {
 }
 
 
+def _mix(colour: tuple[int, int, int], other: tuple[int, int, int], amount: float) -> tuple:
+    return tuple(round(c * (1 - amount) + o * amount) for c, o in zip(colour, other, strict=True))
+
+
 def demo_image(seed: str, colour: tuple[int, int, int], size=(960, 720)) -> bytes:
-    """A pleasant, deterministic 'photo': a warm gradient with soft shapes, as a JPEG."""
+    """A deterministic still life drawn with Pillow: goods in the vendor's colour on a wooden
+    table, lit from the top left, so demo pages look like real catalogue photos."""
     rng = random.Random(seed)
     width, height = size
-    base = Image.new("RGB", size)
-    draw = ImageDraw.Draw(base)
-    r, g, b = colour
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    wood = (176, 132, 92)
     for y in range(height):
-        shade = 0.65 + 0.45 * y / height
-        draw.line(
-            [(0, y), (width, y)],
-            fill=(min(255, int(r * shade)), min(255, int(g * shade)), min(255, int(b * shade))),
+        light = 1.08 - 0.35 * y / height
+        grain = 10 * ((y // 7) % 3 - 1)
+        draw.line([(0, y), (width, y)], fill=tuple(min(255, int(c * light) + grain) for c in wood))
+    cloth = _mix(colour, (245, 238, 225), 0.55)
+    draw.rounded_rectangle(
+        [width * 0.08, height * 0.18, width * 0.92, height * 0.9], radius=40, fill=cloth
+    )
+    cx, cy = width / 2 + rng.randint(-60, 60), height * 0.55
+    for _ in range(rng.randint(9, 16)):
+        x = cx + rng.gauss(0, width * 0.16)
+        y = cy + rng.gauss(0, height * 0.1)
+        r = rng.randint(int(height * 0.05), int(height * 0.13))
+        body = _mix(colour, (rng.randint(0, 255), rng.randint(60, 200), rng.randint(0, 120)), 0.25)
+        draw.ellipse(
+            [x - r + 12, y - r + 18, x + r + 12, y + r + 18], fill=_mix(cloth, (0, 0, 0), 0.3)
         )
-    for _ in range(28):
-        x, y = rng.randrange(width), rng.randrange(height)
-        radius = rng.randrange(20, 110)
-        tint = tuple(min(255, max(0, c + rng.randrange(-80, 120))) for c in colour)
-        draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=tint)
-    image = base.filter(ImageFilter.GaussianBlur(2))
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=body)
+        h = r * 0.35
+        draw.ellipse(
+            [x - r * 0.55, y - r * 0.6, x - r * 0.55 + h, y - r * 0.6 + h],
+            fill=_mix(body, (255, 255, 255), 0.55),
+        )
+    image = image.filter(ImageFilter.GaussianBlur(1.6))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88)
     return buffer.getvalue()
