@@ -18,7 +18,7 @@ from market.services.photos import (
     PhotoRejected,
     ProcessedPhoto,
     process_photo,
-    store_photo,
+    save_variants,
     variant_key,
 )
 from market.storage import LocalStorage
@@ -56,7 +56,10 @@ def photo_like(size: tuple[int, int], seed: int = 7) -> Image.Image:
         r = rnd.randrange(width // 60, width // 8)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.randbytes(3)))
     im = im.filter(ImageFilter.GaussianBlur(width / 800))
-    return Image.blend(im, Image.effect_noise(size, 24).convert("RGB"), 0.12)
+    # Texture (fabric, leaves, produce) and sensor noise.
+    texture = Image.effect_noise((width // 40, height // 40), 60)
+    im = Image.blend(im, texture.resize(size, Image.Resampling.BICUBIC).convert("RGB"), 0.12)
+    return Image.blend(im, Image.effect_noise(size, 40).convert("RGB"), 0.12)
 
 
 def webp_chunks(data: bytes) -> list[bytes]:
@@ -348,14 +351,14 @@ def test_variant_key_matches_the_photo_model():
     assert variant_key(content_hash, 800) == Photo(content_hash=content_hash).key(800)
 
 
-def test_store_photo_saves_each_variant_once(tmp_path, photo_jpeg):
+def test_save_variants_saves_each_variant_once(tmp_path, photo_jpeg):
     storage = LocalStorage(tmp_path)
     photo = process_photo(photo_jpeg, **LIMITS)
-    keys = store_photo(storage, photo)
+    keys = save_variants(storage, photo)
     assert keys == [variant_key(photo.content_hash, width) for width in (400, 800, 1600)]
     assert sorted(storage.keys()) == sorted(keys)
     assert storage.open(keys[0]) == photo.variants[400]
-    assert store_photo(storage, photo) == keys
+    assert save_variants(storage, photo) == keys
 
 
 def test_processed_photo_is_frozen(photo_jpeg):
@@ -420,7 +423,7 @@ def test_refusals_have_a_clear_message_and_store_nothing(name, tmp_path):
     make, message = REFUSALS[name]
     storage = LocalStorage(tmp_path)
     with pytest.raises(PhotoRejected) as caught:
-        store_photo(storage, process_photo(make(), **LIMITS))
+        save_variants(storage, process_photo(make(), **LIMITS))
     assert str(caught.value) == message
     assert str(caught.value.message) == message
     assert isinstance(caught.value, ValueError)

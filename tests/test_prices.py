@@ -165,7 +165,9 @@ def test_absurd_amounts_are_refused(amount):
         parse_price(with_dots(amount))
 
 
-PRICE_ALPHABET = st.sampled_from(list("0123456789.,- ") + ["Rp", "rb", "jt", "ribu", "k", "IDR"])
+PRICE_ALPHABET = st.sampled_from(
+    [*"0123456789.,- \u2212", "Rp", "rb", "jt", "ribu", "k", "IDR", ",-"]
+)
 
 
 @given(st.one_of(st.text(), st.lists(PRICE_ALPHABET, max_size=12).map("".join)))

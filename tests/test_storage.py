@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from market.services.photos import process_photo, store_photo, variant_key
+from market.services.photos import process_photo, save_variants, variant_key
 from market.storage import LocalStorage, S3Storage, Storage, storage_from_url
 
 KEY = "photos/ab/abcdef-400.webp"
@@ -164,7 +164,7 @@ def test_local_keys_lists_files_by_prefix_and_skips_temp_files(tmp_path):
 def test_local_round_trip_of_a_processed_photo(tmp_path):
     storage = storage_from_url(f"file://{tmp_path}/uploads")
     photo = process_photo(tiny_photo_bytes(), max_bytes=10**6, max_pixels=10**7)
-    keys = store_photo(storage, photo)
+    keys = save_variants(storage, photo)
     assert keys == [variant_key(photo.content_hash, 400)]
     assert storage.open(keys[0]) == photo.variants[400]
 
@@ -244,7 +244,7 @@ def test_s3_round_trip_of_a_photo(s3_endpoint, s3_bucket):
     assert isinstance(storage, S3Storage)
     photo = process_photo(tiny_photo_bytes(), max_bytes=10**6, max_pixels=10**7)
 
-    keys = store_photo(storage, photo)
+    keys = save_variants(storage, photo)
 
     assert list(storage.keys()) == keys
     assert list(storage.keys("photos/")) == keys

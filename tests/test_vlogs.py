@@ -1,6 +1,8 @@
 """Vlog links: real-world shapes from each platform, and hostile input."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from market.models.media import VlogPlatform
 from market.services.vlogs import (
@@ -329,3 +331,27 @@ def test_youtube_helpers():
             youtube_thumbnail(bad)
         with pytest.raises(ValueError):
             youtube_embed(bad)
+
+
+URL_PIECES = st.sampled_from(
+    [
+        *"abc./:?#@[]%\\ \t-_019'\"<",
+        *("https://", "http://", "javascript:", "www.", "youtube.com", "youtu.be", "watch?v="),
+        *("tiktok.com", "/video/", "facebook.com", "/videos/", "fb.watch", "instagram.com"),
+        *("/reel/", YT, TT, IG, "xn--", "ｙ", "。", "\u202e", "\x00"),
+    ]
+)
+
+
+@given(st.one_of(st.text(), st.lists(URL_PIECES, max_size=12).map("".join)))
+def test_any_text_gives_a_safe_https_link_or_a_clear_refusal(text):
+    try:
+        parsed = parse_vlog_url(text)
+    except VlogRejected as refused:
+        assert str(refused) in {message for _raw, message in REFUSED}
+    else:
+        assert parsed.url.startswith("https://")
+        assert parsed.url.isascii() and parsed.url.isprintable() and " " not in parsed.url
+        assert not any(ch in parsed.url for ch in "<>\"'\\`{}|^")
+        assert len(parsed.url) <= MAX_URL_LENGTH
+        assert parse_vlog_url(parsed.url) == parsed

@@ -22,7 +22,7 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})")
 # Path and query characters kept as they are; everything else is percent-encoded, so the kept
 # URL is plain ASCII and cannot break out of an HTML attribute even if someone forgets escaping.
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_PATH_SAFE = "/%:@!$&()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
 _PLATFORM_DOMAINS = {
