@@ -4,16 +4,13 @@ demo data, Debian's Chromium driven by Playwright, axe-core, and screenshots for
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from market.services.demo import DEMO_PASSWORD
+from tests.live import ROOT, app_env, flask, serve
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -52,78 +49,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer at {url}")
-
-
 @pytest.fixture(scope="session")
-def server_env(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("live")
-    env = {
-        **os.environ,
-        "MARKET_DATABASE_URL": f"sqlite:///{folder / 'market.sqlite3'}",
-        "MARKET_STORAGE_URL": f"file://{folder / 'uploads'}",
-        "MARKET_SECRET_KEY": "e2e-" + "k" * 60,
-        "MARKET_LOGIN_LIMIT": "100 per minute",
-    }
-    env.pop("MARKET_TEST_DATABASE_URL", None)
-    flask = [sys.executable, "-m", "flask", "--app", "market"]
-    for command in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run(flask + command, env=env, cwd=ROOT, check=True, capture_output=True)
-    return env
-
-
-@pytest.fixture(scope="session")
-def live_server(server_env):
-    """The app served by gunicorn exactly as `make run` does, on a free loopback port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--no-control-socket",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "market:create_app()",
-        ],
-        env=server_env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/", process)
+def live_server(tmp_path_factory):
+    """The app served by gunicorn exactly as `make run` does, with a fresh demo database."""
+    env = app_env(tmp_path_factory.mktemp("live"), MARKET_LOGIN_LIMIT="100 per minute")
+    flask(env, "db", "upgrade")
+    flask(env, "seed-demo")
+    log: list[str] = []
+    with serve(env, log=log) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            _out, errors = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _out, errors = process.communicate()
-        # A traceback in the server log means a page failed somewhere in a journey.
-        assert b"Traceback" not in errors, errors.decode(errors="replace")[-4000:]
+    # A traceback in the server log means a page failed somewhere in a journey.
+    assert not any("Traceback" in line for line in log), "\n".join(log[-80:])
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +110,7 @@ def assert_accessible(page, label: str) -> None:
     assert not bad, f"{label}: " + json.dumps(bad, indent=1)
 
 
-def log_in(page, login: str, password: str = "pasar-demo-2026") -> None:
+def log_in(page, login: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/auth/login?lang=en")
     page.get_by_label("Email or WhatsApp number").fill(login)
     page.get_by_label("Password").fill(password)

@@ -1,0 +1,95 @@
+"""Several gunicorn workers sharing Redis: limits hold across processes."""
+
+import http.cookiejar
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.live import app_env, flask, serve
+
+REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
+)
+
+
+def _flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+class Browser:
+    """A cookie-keeping HTTP client with a fresh connection per request, so successive
+    requests land on whichever worker accepts them."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            NoRedirect(),
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, data: dict) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body, method="POST"))
+
+    def _open(self, request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def failed_login(browser: Browser, login: str) -> int:
+    _status, page = browser.get("/auth/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    status, _ = browser.post(
+        "/auth/login", {"login": login, "password": "wrong password", "csrf_token": token}
+    )
+    return status
+
+
+@needs_redis
+def test_login_limit_holds_across_two_workers_sharing_redis(tmp_path):
+    _flush(REDIS_URL)
+    env = app_env(tmp_path, MARKET_REDIS_URL=REDIS_URL)
+    flask(env, "db", "upgrade")
+    flask(
+        env,
+        "create-user",
+        "--role",
+        "volunteer",
+        "--email",
+        "v@example.org",
+        "--password",
+        "pasar kebun sayur pagi",
+    )
+    log: list[str] = []
+    with serve(env, workers=2, threads=2, log=log) as url:
+        statuses = [failed_login(Browser(url), "v@example.org") for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert not any("without MARKET_REDIS_URL" in line for line in log)
+
+
+def test_two_workers_without_redis_warn_loudly(tmp_path):
+    env = app_env(tmp_path)
+    env.pop("MARKET_REDIS_URL", None)
+    flask(env, "db", "upgrade")
+    log: list[str] = []
+    with serve(env, workers=2, threads=1, log=log):
+        pass
+    assert any("2 gunicorn workers without MARKET_REDIS_URL" in line for line in log)
