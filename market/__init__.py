@@ -9,6 +9,7 @@ from market import web
 from market.config import load_settings
 from market.extensions import (
     babel,
+    cache,
     compress,
     configure_sqlite,
     csrf,
@@ -45,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=web.select_locale)
     limiter.init_app(app)
     compress.init_app(app)
+    cache.init_app(app)
     web.register_storage(app)
 
 
