@@ -7,12 +7,18 @@ from flask import current_app
 
 from market.extensions import db
 from market.models import Category
+from market.services.search import include_in_migrations
 
 
 def test_migrated_schema_matches_the_models(ctx):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_name": include_in_migrations,
+            },
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []

@@ -2,14 +2,42 @@
 
 A vendor is public when published, with consent, and not deleted; a product when its vendor is
 public and it is neither deleted nor hidden. Every public page, the sitemap and the API ask here.
+
+Each page's data comes in a bounded number of queries, whatever the size of the catalogue; the
+lookups that start a page also return a *version* (the latest updated_at of everything the page
+shows), which the views turn into an ETag so an unchanged page costs one query and a 304.
 """
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import selectinload
+import math
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, event, exists, func, inspect, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload, with_parent
+from sqlalchemy.orm.attributes import set_committed_value
 
 from market.extensions import db
-from market.models import Category, Market, Product, Vendor, VendorStatus
+from market.models import (
+    Availability,
+    Category,
+    Market,
+    Photo,
+    PriceKind,
+    Product,
+    QrisCode,
+    Vendor,
+    VendorStatus,
+    VlogLink,
+    utcnow,
+)
+from market.models.product import product_category
 from market.models.vendor import vendor_category
+from market.services.errors import NotFound
+from market.services.prices import format_rupiah
+
+SELECTION_SIZE = 8
+MAX_PER_PAGE = 100
 
 
 def public_vendor_filter():
@@ -80,7 +108,7 @@ def public_vendors_query(market: Market, category: Category | None = None) -> Se
     query = (
         select(Vendor)
         .where(Vendor.market_id == market.id, public_vendor_filter())
-        .options(selectinload(Vendor.categories), selectinload(Vendor.photos))
+        .options(selectinload(Vendor.categories))
         .order_by(*stall_order())
     )
     if category is not None:
@@ -113,3 +141,460 @@ def categories_in_market(market: Market) -> list[Category]:
 
 def get_category(slug: str) -> Category | None:
     return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+# --- paging ------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One page of a listing; the attributes are those macros/pagination.html reads."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def paginate(query: Select, page: int, per_page: int) -> Page:
+    """A page of an ORM query and the total count in one statement (a window count).
+
+    Raises NotFound for a page past the end, except the first (an empty listing)."""
+    page = max(1, page)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    rows = db.session.execute(
+        query.add_columns(func.count().over().label("total"))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    if not rows and page > 1:
+        raise NotFound(page)
+    return Page([row[0] for row in rows], page, per_page, rows[0].total if rows else 0)
+
+
+# --- versions: what a page shows last changed ----------------------------------------------
+
+
+def _latest(column, *where, outer=None):
+    """max(column) as a subquery correlated to the ``outer`` table only (None: to nothing)."""
+    return select(func.max(column)).where(*where).correlate(outer).scalar_subquery()
+
+
+def _version(*stamps) -> str:
+    return "|".join("-" if stamp is None else str(stamp) for stamp in stamps)
+
+
+def _market_latest():
+    """Latest changes under a market (correlated to Market in the enclosing query)."""
+    in_market = Vendor.market_id == Market.id
+    return (
+        _latest(Vendor.updated_at, in_market, outer=Market),
+        _latest(Product.updated_at, Product.vendor_id == Vendor.id, in_market, outer=Market),
+        _latest(Photo.updated_at, Photo.vendor_id == Vendor.id, in_market, outer=Market),
+    )
+
+
+def _vendor_latest():
+    """Latest changes under a vendor (correlated to Vendor in the enclosing query)."""
+    return (
+        _latest(Product.updated_at, Product.vendor_id == Vendor.id, outer=Vendor),
+        _latest(Photo.updated_at, Photo.vendor_id == Vendor.id, outer=Vendor),
+        _latest(VlogLink.updated_at, VlogLink.vendor_id == Vendor.id, outer=Vendor),
+    )
+
+
+def site_version() -> str:
+    """For the list of markets: any market, vendor or product changed."""
+    row = db.session.execute(
+        select(
+            _latest(Market.updated_at, outer=None),
+            select(func.count(Market.id)).correlate(None).scalar_subquery(),
+            _latest(Vendor.updated_at, outer=None),
+            _latest(Product.updated_at, outer=None),
+        )
+    ).one()
+    return _version(*row)
+
+
+def find_market(slug: str) -> tuple[Market, str] | None:
+    """A published market and the version of its storefront, in one query."""
+    row = db.session.execute(
+        select(Market, *_market_latest())
+        .where(Market.slug == slug, Market.published.is_(True))
+        .options(joinedload(Market.cover_photo))
+    ).first()
+    if row is None:
+        return None
+    market, *stamps = row
+    return market, _version(market.updated_at, *stamps)
+
+
+def _public_vendor_query(market_slug: str, vendor_slug: str) -> Select:
+    return (
+        select(Vendor)
+        .join(Vendor.market)
+        .where(
+            Market.slug == market_slug,
+            Market.published.is_(True),
+            Vendor.slug == vendor_slug,
+            public_vendor_filter(),
+        )
+        .options(contains_eager(Vendor.market))
+    )
+
+
+def find_vendor(market_slug: str, vendor_slug: str) -> tuple[Vendor, str] | None:
+    """A public vendor (with its market and verified QRIS) and its page's version."""
+    row = db.session.execute(
+        _public_vendor_query(market_slug, vendor_slug)
+        .add_columns(*_vendor_latest())
+        .options(joinedload(Vendor.qris).joinedload(QrisCode.photo))
+    ).first()
+    if row is None:
+        return None
+    vendor, *stamps = row
+    qris = vendor.qris.updated_at if vendor.qris else None
+    return vendor, _version(vendor.market.updated_at, vendor.updated_at, qris, *stamps)
+
+
+def find_product(
+    market_slug: str, vendor_slug: str, product_slug: str
+) -> tuple[Product, str] | None:
+    """A public product (with vendor and market) and its page's version, which also covers the
+    other products of the stall shown beside it."""
+    row = db.session.execute(
+        select(Product, *_vendor_latest())
+        .join(Product.vendor)
+        .join(Vendor.market)
+        .where(
+            Market.slug == market_slug,
+            Market.published.is_(True),
+            Vendor.slug == vendor_slug,
+            public_vendor_filter(),
+            Product.slug == product_slug,
+            public_product_filter(),
+        )
+        .options(contains_eager(Product.vendor).contains_eager(Vendor.market))
+    ).first()
+    if row is None:
+        return None
+    product, *stamps = row
+    vendor = product.vendor
+    return product, _version(vendor.market.updated_at, vendor.updated_at, *stamps)
+
+
+# --- what the pages show -------------------------------------------------------------------
+
+
+def attach_photos(vendors: list[Vendor] = (), products: list[Product] = ()) -> None:
+    """Load the live photos of these stalls and products in one query, as if by their
+    relationships (``vendor.photos``, ``product.photos``)."""
+    vendor_ids = {vendor.id for vendor in vendors}
+    product_ids = {product.id for product in products}
+    if not (vendor_ids or product_ids):
+        return
+    photos = db.session.scalars(
+        select(Photo)
+        .where(
+            Photo.deleted_at.is_(None),
+            or_(
+                and_(Photo.vendor_id.in_(vendor_ids), Photo.product_id.is_(None)),
+                Photo.product_id.in_(product_ids),
+            ),
+        )
+        .order_by(Photo.position, Photo.id)
+    ).all()
+    for vendor in vendors:
+        set_committed_value(
+            vendor, "photos", [p for p in photos if p.vendor_id == vendor.id and not p.product_id]
+        )
+    for product in products:
+        set_committed_value(product, "photos", [p for p in photos if p.product_id == product.id])
+
+
+def market_categories(market: Market) -> list[tuple[Category, bool]]:
+    """Every category, each with whether a public vendor of the market has it."""
+    present = exists(
+        select(vendor_category.c.vendor_id)
+        .join(Vendor, Vendor.id == vendor_category.c.vendor_id)
+        .where(
+            vendor_category.c.category_id == Category.id,
+            Vendor.market_id == market.id,
+            public_vendor_filter(),
+        )
+    )
+    rows = db.session.execute(select(Category, present).order_by(Category.position))
+    return [(category, bool(here)) for category, here in rows]
+
+
+@dataclass
+class MarketPage:
+    market: Market
+    categories: list[Category]  # those present in the market, for the chips
+    category: Category | None
+    vendors: Page
+    products: list[Product]
+
+
+def _category_by_slug(categories: list[tuple[Category, bool]], slug: str | None):
+    if not slug:
+        return None
+    category = next((c for c, _here in categories if c.slug == slug), None)
+    if category is None:
+        raise NotFound(slug)
+    return category
+
+
+def market_page(market: Market, category_slug: str | None, page: int, per_page: int) -> MarketPage:
+    """A market's storefront: category chips, a page of stalls in walking order, and a product
+    from each of the first stalls. Raises NotFound for an unknown category or page."""
+    categories = market_categories(market)
+    category = _category_by_slug(categories, category_slug)
+    vendors = paginate(public_vendors_query(market, category), page, per_page)
+    products = stall_selection(vendors.items, category)
+    attach_photos(vendors.items, products)
+    return MarketPage(market, [c for c, here in categories if here], category, vendors, products)
+
+
+def market_vendors(market: Market, category_slug: str | None, page: int, per_page: int) -> Page:
+    """A page of a market's public stalls in walking order, with categories and photos."""
+    category = _category_by_slug(market_categories(market), category_slug)
+    vendors = paginate(public_vendors_query(market, category), page, per_page)
+    attach_photos(vendors.items)
+    return vendors
+
+
+def market_products(
+    market: Market,
+    category_slug: str | None,
+    vendor_slug: str | None,
+    page: int,
+    per_page: int,
+) -> Page:
+    """A page of a market's public products (by stall, then position), with their photos."""
+    query = (
+        select(Product)
+        .join(Product.vendor)
+        .where(Vendor.market_id == market.id, public_vendor_filter(), public_product_filter())
+        .options(contains_eager(Product.vendor))
+        .order_by(*stall_order(), Product.position, Product.id)
+    )
+    if category_slug:
+        category = _category_by_slug(market_categories(market), category_slug)
+        query = query.where(
+            Product.id.in_(
+                select(product_category.c.product_id).where(
+                    product_category.c.category_id == category.id
+                )
+            )
+        )
+    if vendor_slug:
+        query = query.where(Vendor.slug == vendor_slug)
+    products = paginate(query, page, per_page)
+    for product in products.items:
+        set_committed_value(product.vendor, "market", market)
+    attach_photos([], products.items)
+    return products
+
+
+def stall_selection(vendors: list[Vendor], category: Category | None = None) -> list[Product]:
+    """One product from each of these stalls (the first in stock, else the first), at most
+    SELECTION_SIZE: a taste of the market that costs the same whatever its size."""
+    if not vendors:
+        return []
+    by_vendor = {vendor.id: vendor for vendor in vendors}
+    first = (
+        func.row_number()
+        .over(
+            partition_by=Product.vendor_id,
+            order_by=(Product.availability == Availability.SOLD_OUT, Product.position, Product.id),
+        )
+        .label("n")
+    )
+    ranked = select(Product.id, first).where(
+        Product.vendor_id.in_(by_vendor), public_product_filter()
+    )
+    if category is not None:
+        ranked = ranked.where(
+            Product.id.in_(
+                select(product_category.c.product_id).where(
+                    product_category.c.category_id == category.id
+                )
+            )
+        )
+    ranked = ranked.subquery()
+    products = db.session.scalars(
+        select(Product).join(ranked, and_(ranked.c.id == Product.id, ranked.c.n == 1))
+    ).all()
+    for product in products:
+        set_committed_value(product, "vendor", by_vendor[product.vendor_id])
+    order = list(by_vendor)
+    return sorted(products, key=lambda p: order.index(p.vendor_id))[:SELECTION_SIZE]
+
+
+def public_products_query(vendor: Vendor) -> Select:
+    return (
+        select(Product)
+        .where(Product.vendor_id == vendor.id, public_product_filter())
+        .order_by(Product.position, Product.id)
+    )
+
+
+def _load_related(instance, model, relationship, order) -> None:
+    # One plain query per relationship, without re-selecting the instance as options would.
+    items = db.session.scalars(
+        select(model).where(with_parent(instance, relationship)).order_by(order)
+    )
+    set_committed_value(instance, relationship.key, list(items))
+
+
+@dataclass
+class VendorPage:
+    vendor: Vendor
+    products: Page
+
+
+def vendor_details(vendor: Vendor) -> None:
+    """Load a stall's categories and stall photos."""
+    _load_related(vendor, Category, Vendor.categories, Category.position)
+    attach_photos([vendor])
+
+
+def vendor_page(vendor: Vendor, page: int, per_page: int) -> VendorPage:
+    """A stall: its categories, vlogs, photos and a page of its products."""
+    _load_related(vendor, Category, Vendor.categories, Category.position)
+    _load_related(vendor, VlogLink, Vendor.vlogs, VlogLink.position)
+    products = paginate(public_products_query(vendor), page, per_page)
+    for product in products.items:
+        set_committed_value(product, "vendor", vendor)
+    attach_photos([vendor], products.items)
+    return VendorPage(vendor, products)
+
+
+@dataclass
+class ProductPage:
+    product: Product
+    more: list[Product]
+
+
+def product_page(product: Product, more: int = 4) -> ProductPage:
+    """A product with its categories, vlogs and photos, and a few others of the same stall."""
+    _load_related(product, Category, Product.categories, Category.position)
+    _load_related(product, VlogLink, Product.vlogs, VlogLink.position)
+    others = []
+    if more:
+        others = db.session.scalars(
+            public_products_query(product.vendor).where(Product.id != product.id).limit(more)
+        ).all()
+    for other in others:
+        set_committed_value(other, "vendor", product.vendor)
+    attach_photos([], [product, *others])
+    return ProductPage(product, list(others))
+
+
+# --- words shown for a product, and the WhatsApp message -----------------------------------
+
+
+def price_label(product: Product) -> str:
+    """'Rp25.000', 'from Rp250.000', 'Rp120.000, negotiable' or 'Ask the price'."""
+    if product.price_idr is None:
+        return _("Ask the price")
+    price = format_rupiah(product.price_idr)
+    if product.price_kind == PriceKind.FROM:
+        return _("from %(price)s", price=price)
+    if product.price_kind == PriceKind.NEGOTIABLE:
+        return _("%(price)s, negotiable", price=price)
+    return price
+
+
+def whatsapp_url(vendor: Vendor, product: Product | None = None, page_url: str = "") -> str:
+    """The wa.me link that opens a chat with the vendor, greeting them in the shopper's
+    language by name and market, and naming the product, its price and its page."""
+    digits = "".join(ch for ch in vendor.whatsapp or "" if ch.isdigit())
+    if not digits:
+        raise NotFound(vendor.id)
+    names = {"vendor": vendor.business_name, "market": vendor.market.name}
+    if product is None:
+        message = _(
+            "Hello %(vendor)s, I found your stall at %(market)s on Pasar. "
+            "I would like to ask about your goods.",
+            **names,
+        )
+    elif product.price_idr is None:
+        message = _(
+            "Hello %(vendor)s, I saw %(product)s at %(market)s on Pasar. "
+            "What is the price, and is it available?",
+            product=product.name,
+            **names,
+        )
+    else:
+        message = _(
+            "Hello %(vendor)s, I am interested in %(product)s (%(price)s) at %(market)s, "
+            "which I saw on Pasar. Is it still available?",
+            product=product.name,
+            price=price_label(product),
+            **names,
+        )
+    if page_url:
+        message = f"{message}\n{page_url}"
+    return f"https://wa.me/{digits}?text={quote(message, safe='')}"
+
+
+# --- sitemap -----------------------------------------------------------------------------
+
+
+def sitemap_vendors(market: Market, page: int, per_page: int) -> list[Vendor]:
+    return list(
+        db.session.scalars(
+            select(Vendor)
+            .where(Vendor.market_id == market.id, public_vendor_filter())
+            .order_by(Vendor.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+
+
+def sitemap_products(market: Market, page: int, per_page: int) -> list[Product]:
+    return list(
+        db.session.scalars(
+            select(Product)
+            .join(Product.vendor)
+            .where(Vendor.market_id == market.id, public_vendor_filter(), public_product_filter())
+            .options(contains_eager(Product.vendor))
+            .order_by(Product.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+
+
+# A change of categories alone writes only the link table, so the vendor's or product's
+# updated_at - the validator of cached public pages - would not move: touch it.
+@event.listens_for(Session, "before_flush")
+def _touch_on_category_change(session: Session, _context, _instances) -> None:
+    for instance in session.dirty:
+        if isinstance(instance, Vendor | Product):
+            history = inspect(instance).attrs.categories.history
+            if history.added or history.deleted:
+                instance.updated_at = utcnow()

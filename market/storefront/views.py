@@ -1,54 +1,357 @@
-"""Public pages: markets, a market's storefront, vendors; photo files; robots.txt."""
+"""Public pages: markets, a market's storefront, stalls, products, search, the WhatsApp redirect,
+sitemaps and robots.txt, QR codes and the printable kit; and the photo files."""
+
+import math
+from datetime import date
 
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     send_from_directory,
+    url_for,
 )
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from limits import parse as parse_limit
 
-from market.extensions import db
-from market.services import public
+from market.extensions import csrf, limiter
+from market.permissions import can_manage_market
+from market.services import contacts, printing, public, search
+from market.services.errors import NotFound
+from market.services.vlogs import youtube_embed, youtube_thumbnail
+from market.storefront import seo
+from market.storefront.caching import absolute, absolute_url_for, cached
 
 bp = Blueprint("storefront", __name__)
 
 VENDORS_PER_PAGE = 24
+PRODUCTS_PER_PAGE = 48
+SITEMAP_SIZE = 10_000
+# Per visitor, stall and product: enough for anyone who really wants to chat, and a tap
+# beyond it still opens WhatsApp - it just is not counted.
+WHATSAPP_COUNT_LIMIT = parse_limit("10/hour")
+
+bp.add_app_template_global(absolute_url_for)
+bp.add_app_template_global(absolute)
+bp.add_app_template_global(printing.qr_svg)
+bp.add_app_template_global(seo.og_width)
+bp.add_app_template_global(youtube_embed)
+bp.add_app_template_global(youtube_thumbnail)
+bp.add_app_template_filter(public.price_label, "price_label")
+
+
+def _found(value):
+    return value if value is not None else abort(404)
+
+
+def _page_number() -> int:
+    return max(1, request.args.get("page", 1, type=int))
 
 
 @bp.route("/")
 def index():
-    return render_template("storefront/index.html", markets=public.published_markets())
+    return cached(
+        public.site_version(),
+        lambda: render_template(
+            "storefront/index.html",
+            markets=public.published_markets(),
+            jsonld=seo.site_jsonld(),
+        ),
+    )
 
 
 @bp.route("/pasar/<market_slug>/")
 def market(market_slug: str):
-    market = public.get_public_market(market_slug) or abort(404)
-    category = None
-    if request.args.get("kategori"):
-        category = public.get_category(request.args["kategori"]) or abort(404)
-    vendors = db.paginate(
-        public.public_vendors_query(market, category),
-        per_page=VENDORS_PER_PAGE,
-        max_per_page=VENDORS_PER_PAGE,
-        count=True,
-    )
-    return render_template(
-        "storefront/market.html",
-        market=market,
-        vendors=vendors,
-        category=category,
-        categories=public.categories_in_market(market),
-    )
+    market, version = _found(public.find_market(market_slug))
+
+    def render():
+        try:
+            page = public.market_page(
+                market, request.args.get("kategori"), _page_number(), VENDORS_PER_PAGE
+            )
+        except NotFound:
+            abort(404)
+        return render_template(
+            "storefront/market.html", market=market, page=page, jsonld=seo.market_jsonld(market)
+        )
+
+    return cached(version, render)
 
 
 @bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/")
 def vendor(market_slug: str, vendor_slug: str):
-    market = public.get_public_market(market_slug) or abort(404)
-    vendor = public.get_public_vendor(market, vendor_slug) or abort(404)
-    return render_template("storefront/vendor.html", market=market, vendor=vendor)
+    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
+
+    def render():
+        try:
+            page = public.vendor_page(vendor, _page_number(), PRODUCTS_PER_PAGE)
+        except NotFound:
+            abort(404)
+        return render_template(
+            "storefront/vendor.html",
+            market=vendor.market,
+            vendor=vendor,
+            page=page,
+            jsonld=seo.vendor_jsonld(vendor),
+        )
+
+    return seo.allow_whatsapp_forms(cached(version, render))
+
+
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/<product_slug>")
+def product(market_slug: str, vendor_slug: str, product_slug: str):
+    product, version = _found(public.find_product(market_slug, vendor_slug, product_slug))
+
+    def render():
+        page = public.product_page(product)
+        return render_template(
+            "storefront/product.html",
+            market=product.vendor.market,
+            vendor=product.vendor,
+            product=product,
+            page=page,
+            jsonld=seo.product_jsonld(product),
+        )
+
+    return seo.allow_whatsapp_forms(cached(version, render))
+
+
+@bp.route("/pasar/<market_slug>/cari")
+def search_page(market_slug: str):
+    market, version = _found(public.find_market(market_slug))
+    query = request.args.get("q", "").strip()[:200]
+
+    def render():
+        return render_template(
+            "storefront/search.html",
+            market=market,
+            query=query,
+            result=search.search_market(market, query),
+            categories=public.market_categories(market),
+        )
+
+    return cached(version, render)
+
+
+@bp.post("/pasar/<market_slug>/lapak/<vendor_slug>/wa")
+@bp.post("/pasar/<market_slug>/lapak/<vendor_slug>/<product_slug>/wa")
+@csrf.exempt
+def whatsapp(market_slug: str, vendor_slug: str, product_slug: str | None = None):
+    """Count a shopper's tap (nothing about them is kept) and send them on to the chat.
+
+    A POST, so link prefetchers and crawlers do not count; no CSRF token, because the only
+    effect is an anonymous counter and the pages that carry the button are cached for all."""
+    if product_slug is None:
+        vendor, _version = _found(public.find_vendor(market_slug, vendor_slug))
+        product = None
+        page_url = absolute_url_for(
+            "storefront.vendor", market_slug=market_slug, vendor_slug=vendor_slug
+        )
+    else:
+        product, _version = _found(public.find_product(market_slug, vendor_slug, product_slug))
+        vendor = product.vendor
+        page_url = absolute_url_for(
+            "storefront.product",
+            market_slug=market_slug,
+            vendor_slug=vendor_slug,
+            product_slug=product_slug,
+        )
+    try:
+        target = public.whatsapp_url(vendor, product, page_url)
+    except NotFound:
+        abort(404)
+    key = f"{get_remote_address()}/{vendor.id}/{product.id if product else '-'}"
+    if limiter.limiter.hit(WHATSAPP_COUNT_LIMIT, "whatsapp", key):
+        contacts.record_click(vendor, product)
+    response = redirect(target, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- search engines -----------------------------------------------------------------------
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """A sitemap index: the markets, then each market's stalls and products in files of at
+    most SITEMAP_SIZE addresses, so a catalogue of any size stays within the protocol."""
+    parts = [url_for("storefront.sitemap_markets")]
+    for market, vendors, products in public.published_markets():
+        for kind, count in (("lapak", vendors), ("produk", products)):
+            for number in range(1, math.ceil(count / SITEMAP_SIZE) + 1):
+                parts.append(
+                    url_for(
+                        "storefront.sitemap_part",
+                        market_slug=market.slug,
+                        kind=kind,
+                        number=number,
+                    )
+                )
+    return _xml(render_template("storefront/sitemap_index.xml", parts=parts))
+
+
+@bp.route("/sitemap/pasar.xml")
+def sitemap_markets():
+    urls = [(url_for("storefront.index"), None)] + [
+        (url_for("storefront.market", market_slug=market.slug), market.updated_at)
+        for market, _vendors, _products in public.published_markets()
+    ]
+    return _xml(render_template("storefront/sitemap.xml", urls=urls))
+
+
+@bp.route("/sitemap/<market_slug>/<any(lapak, produk):kind>-<int:number>.xml")
+def sitemap_part(market_slug: str, kind: str, number: int):
+    market, _version = _found(public.find_market(market_slug))
+    if number < 1:
+        abort(404)
+    if kind == "lapak":
+        urls = [
+            (
+                url_for("storefront.vendor", market_slug=market.slug, vendor_slug=vendor.slug),
+                vendor.updated_at,
+            )
+            for vendor in public.sitemap_vendors(market, number, SITEMAP_SIZE)
+        ]
+    else:
+        urls = [
+            (
+                url_for(
+                    "storefront.product",
+                    market_slug=market.slug,
+                    vendor_slug=product.vendor.slug,
+                    product_slug=product.slug,
+                ),
+                product.updated_at,
+            )
+            for product in public.sitemap_products(market, number, SITEMAP_SIZE)
+        ]
+    if not urls:
+        abort(404)
+    return _xml(render_template("storefront/sitemap.xml", urls=urls))
+
+
+def _xml(body: str) -> Response:
+    response = Response(body, mimetype="text/xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.route("/robots.txt")
+def robots():
+    body = render_template("storefront/robots.txt", sitemap=absolute_url_for("storefront.sitemap"))
+    response = Response(body, mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+# --- QR codes and the printable kit --------------------------------------------------------
+
+
+@bp.route("/pasar/<market_slug>/qr.svg")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/qr.svg")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/<product_slug>/qr.svg")
+def qr(market_slug: str, vendor_slug: str | None = None, product_slug: str | None = None):
+    """The QR code of a market, stall or product page, as an SVG file to download or print."""
+    if product_slug is not None:
+        _found(public.find_product(market_slug, vendor_slug, product_slug))
+        target = absolute_url_for(
+            "storefront.product",
+            market_slug=market_slug,
+            vendor_slug=vendor_slug,
+            product_slug=product_slug,
+        )
+    elif vendor_slug is not None:
+        _found(public.find_vendor(market_slug, vendor_slug))
+        target = absolute_url_for(
+            "storefront.vendor", market_slug=market_slug, vendor_slug=vendor_slug
+        )
+    else:
+        _found(public.find_market(market_slug))
+        target = absolute_url_for("storefront.market", market_slug=market_slug)
+    svg = printing.qr_svg(target)
+    body = str(svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    response = Response(body, mimetype="image/svg+xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+def _print_page(template: str, version: str, **context) -> Response:
+    return cached(version, lambda: render_template(template, **context))
+
+
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/poster")
+def poster(market_slug: str, vendor_slug: str):
+    """A stall poster (A5, or A4 with ?ukuran=a4): market, stall, QR, what to do with it."""
+    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
+    size = "a4" if request.args.get("ukuran") == "a4" else "a5"
+    return _print_page(
+        "storefront/print/poster.html", version, market=vendor.market, vendors=[vendor], size=size
+    )
+
+
+@bp.route("/pasar/<market_slug>/cetak/label/<vendor_slug>")
+def tags(market_slug: str, vendor_slug: str):
+    """Hang tags for a stall's products, several to an A4 sheet: name, price, QR."""
+    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
+    return _print_page(
+        "storefront/print/tags.html",
+        version,
+        market=vendor.market,
+        vendor=vendor,
+        products=printing.tag_products(vendor),
+    )
+
+
+@bp.route("/pasar/<market_slug>/cetak/direktori")
+def directory(market_slug: str):
+    """The market's directory poster: stalls by block and number, one QR to the storefront."""
+    market, version = _found(public.find_market(market_slug))
+    return _print_page(
+        "storefront/print/directory.html",
+        version,
+        market=market,
+        blocks=printing.directory(market),
+    )
+
+
+@bp.route("/pasar/<market_slug>/cetak")
+def print_market(market_slug: str):
+    """For a market's coordinators: every stall poster of the market, or of the stalls
+    registered on one day (?tanggal=YYYY-MM-DD), in one print job."""
+    market = printing.get_market(market_slug)
+    if market is None or not can_manage_market(current_user, market):
+        abort(404)
+    try:
+        day = date.fromisoformat(request.args["tanggal"]) if request.args.get("tanggal") else None
+    except ValueError:
+        day = None
+    vendors, waiting = printing.vendors_to_print(
+        market, day, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    )
+    response = Response(
+        render_template(
+            "storefront/print/market.html",
+            market=market,
+            vendors=vendors,
+            waiting=waiting,
+            day=day,
+            size="a4" if request.args.get("ukuran") == "a4" else "a5",
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- files ----------------------------------------------------------------------------------
 
 
 @bp.route("/media/<path:key>")
@@ -70,9 +373,3 @@ def media(key: str):
 @bp.route("/favicon.ico")
 def favicon():
     return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
-
-
-@bp.route("/robots.txt")
-def robots():
-    body = "User-agent: *\nDisallow: /manage/\nDisallow: /admin/\nDisallow: /auth/\n"
-    return Response(body, mimetype="text/plain")

@@ -1,0 +1,73 @@
+"""The printable kit: QR codes as SVG, and what stall posters, hang tags and the market
+directory list."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import segno
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from market.extensions import db
+from market.models import Market, Product, Vendor
+from market.services.public import public_products_query, public_vendor_filter, stall_order
+
+
+def qr_svg(url: str, title: str = "") -> Markup:
+    """A QR code that scales to any size (a viewBox, no fixed width), to inline or serve.
+
+    Error correction M survives a crumpled or stained poster; the quiet zone is the minimum
+    of 4 modules that phone cameras need."""
+    code = segno.make(url, error="m", micro=False)
+    return Markup(  # noqa: S704 - segno escapes the title; the rest is numbers
+        code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", title=title or None)
+    )
+
+
+def get_market(slug: str) -> Market | None:
+    """Any market, published or not: coordinators print before they open a market."""
+    return db.session.scalar(select(Market).where(Market.slug == slug))
+
+
+def vendors_to_print(market: Market, day: date | None, timezone: str) -> tuple[list[Vendor], int]:
+    """The public stalls of a market in walking order, or only those registered on one local
+    day; and how many stalls of that selection are not public yet (they get no poster)."""
+    query = select(Vendor).where(Vendor.market_id == market.id, Vendor.deleted_at.is_(None))
+    if day is not None:
+        start = datetime.combine(day, time.min, ZoneInfo(timezone)).astimezone(UTC)
+        query = query.where(
+            Vendor.created_at >= start, Vendor.created_at < start + timedelta(days=1)
+        )
+    vendors = db.session.scalars(
+        query.where(public_vendor_filter())
+        .options(selectinload(Vendor.categories))
+        .order_by(*stall_order())
+    ).all()
+    waiting = db.session.scalar(
+        select(func.count()).select_from(query.where(~public_vendor_filter()).subquery())
+    )
+    return list(vendors), waiting
+
+
+def directory(market: Market) -> list[tuple[str, list[Vendor]]]:
+    """All public stalls of a market in walking order, grouped by block."""
+    vendors = db.session.scalars(
+        select(Vendor)
+        .where(Vendor.market_id == market.id, public_vendor_filter())
+        .options(selectinload(Vendor.categories))
+        .order_by(*stall_order())
+    )
+    blocks: dict[str, list[Vendor]] = {}
+    for vendor in vendors:
+        blocks.setdefault(vendor.stall_block, []).append(vendor)
+    return list(blocks.items())
+
+
+def tag_products(vendor: Vendor) -> list[Product]:
+    """The public products of a stall, for its sheet of hang tags."""
+    products = db.session.scalars(public_products_query(vendor)).all()
+    for product in products:
+        set_committed_value(product, "vendor", vendor)
+    return list(products)

@@ -1,0 +1,148 @@
+"""What search engines and link previews read: schema.org JSON-LD for markets, stalls and
+products, and the page policy that lets the WhatsApp buttons reach wa.me."""
+
+from flask import Response, url_for
+from flask_babel import get_locale
+
+from market.models import Availability, Market, Product, Vendor
+from market.storefront.caching import absolute, absolute_url_for
+from market.web import CONTENT_SECURITY_POLICY, photo_url
+
+OG_IMAGE_WIDTH = 1200
+_AVAILABILITY = {
+    Availability.IN_STOCK: "https://schema.org/InStock",
+    Availability.SOLD_OUT: "https://schema.org/SoldOut",
+    Availability.PRE_ORDER: "https://schema.org/PreOrder",
+}
+# Chrome applies form-action to the redirects that follow a form submission too, so the
+# WhatsApp button's 303 to wa.me (which goes on to api.whatsapp.com) must be allowed on the
+# pages that carry it.
+_WHATSAPP_FORM_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "form-action 'self'", "form-action 'self' https://wa.me https://api.whatsapp.com"
+)
+
+
+def allow_whatsapp_forms(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = _WHATSAPP_FORM_POLICY
+    return response
+
+
+def og_width(photo) -> int:
+    """The variant fit for link previews: the widest up to OG_IMAGE_WIDTH."""
+    fitting = [width for width in photo.variants if width <= OG_IMAGE_WIDTH] or photo.variants[:1]
+    return fitting[-1]
+
+
+def image_url(photo) -> str:
+    return absolute(photo_url(photo, og_width(photo)))
+
+
+def _address(market: Market) -> dict:
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": market.address,
+        "addressLocality": market.city,
+        "addressRegion": market.province,
+        "addressCountry": "ID",
+    }
+
+
+def market_place(market: Market) -> dict:
+    place = {
+        "@type": "Place",
+        "name": market.name,
+        "url": absolute_url_for("storefront.market", market_slug=market.slug),
+        "address": _address(market),
+    }
+    if market.latitude is not None and market.longitude is not None:
+        place["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": float(market.latitude),
+            "longitude": float(market.longitude),
+        }
+    return place
+
+
+def site_jsonld() -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": "Pasar",
+        "url": absolute_url_for("storefront.index"),
+        "inLanguage": str(get_locale()),
+    }
+
+
+def market_jsonld(market: Market) -> dict:
+    place = market_place(market)
+    if market.description:
+        place["description"] = market.description
+    if market.cover_photo:
+        place["image"] = image_url(market.cover_photo)
+    return {"@context": "https://schema.org", **place}
+
+
+def _store(vendor: Vendor) -> dict:
+    return {
+        "@type": "Store",
+        "name": vendor.business_name,
+        "url": absolute_url_for(
+            "storefront.vendor", market_slug=vendor.market.slug, vendor_slug=vendor.slug
+        ),
+    }
+
+
+def vendor_jsonld(vendor: Vendor) -> dict:
+    store = _store(vendor) | {
+        "address": _address(vendor.market) | {"streetAddress": _street(vendor)},
+        "containedInPlace": market_place(vendor.market),
+    }
+    if vendor.description:
+        store["description"] = vendor.description
+    if vendor.photos:
+        store["image"] = [image_url(photo) for photo in vendor.photos]
+    if vendor.opening_hours:
+        store["openingHours"] = vendor.opening_hours
+    return {"@context": "https://schema.org", **store}
+
+
+def _street(vendor: Vendor) -> str:
+    parts = [vendor.market.name, vendor.stall_label, vendor.market.address]
+    return ", ".join(part for part in parts if part)
+
+
+def product_jsonld(product: Product) -> dict:
+    vendor = product.vendor
+    url = absolute(
+        url_for(
+            "storefront.product",
+            market_slug=vendor.market.slug,
+            vendor_slug=vendor.slug,
+            product_slug=product.slug,
+        )
+    )
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "url": url,
+        "brand": {"@type": "Brand", "name": vendor.business_name},
+    }
+    if product.description:
+        data["description"] = product.description
+    if product.photos:
+        data["image"] = [image_url(photo) for photo in product.photos]
+    if product.categories:
+        data["category"] = product.categories[0].name_for(str(get_locale()))
+    if product.material:
+        data["material"] = product.material
+    if product.price_idr is not None:
+        data["offers"] = {
+            "@type": "Offer",
+            "price": product.price_idr,
+            "priceCurrency": "IDR",
+            "availability": _AVAILABILITY[product.availability],
+            "url": url,
+            "seller": _store(vendor),
+        }
+    return data
