@@ -61,6 +61,8 @@ def load_settings(instance_path: str) -> dict:
         "MARKET_PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "MARKET_SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
         "MARKET_CACHE_SECONDS": _env_int("CACHE_SECONDS", 60),
+        # Rendered public pages kept for anonymous visitors; 0 turns it off (benchmarks).
+        "MARKET_PAGE_CACHE": _env("PAGE_CACHE", "1") != "0",
         "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "MARKET_PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 50_000_000),
         "MARKET_MIN_PRODUCTS": _env_int("MIN_PRODUCTS", 3),

@@ -3,8 +3,9 @@ through Redis when MARKET_REDIS_URL is set, and invalidated by any committed cat
 
 import hashlib
 from functools import wraps
+from pathlib import Path
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
@@ -24,7 +25,8 @@ def generation() -> int:
 
 def invalidate() -> None:
     """Every cached page becomes stale at once; the atomic increment is safe across processes."""
-    if cache.inc(GENERATION_KEY) is None:
+    # The backend's own increment: INCR on Redis, so concurrent writers never lose a bump.
+    if cache.cache.inc(GENERATION_KEY) is None:
         cache.set(GENERATION_KEY, generation() + 1, timeout=0)
 
 
@@ -47,24 +49,48 @@ def _forget_after_rollback(session):
     session.info.pop("public_changed", None)
 
 
+_build_tokens: dict[int, str] = {}
+
+
+def _build_token() -> str:
+    """Changes when the templates or static files change (a deploy), so no process serves
+    pages that point at old, fingerprinted stylesheets from a shared cache."""
+    app = current_app._get_current_object()
+    token = _build_tokens.get(id(app))
+    if token is None:
+        digest = hashlib.sha256()
+        for folder in (app.template_folder, app.static_folder):
+            for path in sorted(Path(app.root_path, folder).rglob("*")):
+                if path.is_file():
+                    stat = path.stat()
+                    digest.update(f"{path.name}{stat.st_size}{stat.st_mtime_ns}".encode())
+        token = _build_tokens[id(app)] = digest.hexdigest()[:12]
+    return token
+
+
 def _cacheable() -> bool:
     return (
-        request.method == "GET" and not current_user.is_authenticated and "_flashes" not in session
+        current_app.config["MARKET_PAGE_CACHE"]
+        and request.method == "GET"
+        and not current_user.is_authenticated
+        and "_flashes" not in session
     )
 
 
 def cached_page(view):
-    """Serve anonymous GETs from the cache; pages carry an ETag so repeat visits get a 304."""
+    """Serve anonymous GETs from the cache; pages carry an ETag so repeat visits get a 304.
+
+    The ETag is a hash of the page itself: weak, because compression changes the bytes."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not _cacheable():
             return view(*args, **kwargs)
-        key = f"page:{generation()}:{get_locale()}:{request.full_path}"
+        key = f"page:{_build_token()}:{generation()}:{get_locale()}:{request.full_path}"
         entry = cache.get(key)
         if entry is None:
-            response = view(*args, **kwargs)
-            if not isinstance(response, Response) or response.status_code != 200:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200:
                 return response
             body = response.get_data()
             entry = {
@@ -74,7 +100,7 @@ def cached_page(view):
             }
             cache.set(key, entry)
         response = Response(entry["body"], mimetype=entry["mimetype"])
-        response.set_etag(entry["etag"])
+        response.set_etag(entry["etag"], weak=True)
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["MARKET_CACHE_SECONDS"]
         response.vary.update(("Cookie", "Accept-Language"))

@@ -3,6 +3,7 @@
 import logging
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import get_locale
@@ -34,7 +35,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "font-src 'none'",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        # The WhatsApp buttons post to us and are redirected to wa.me, then api.whatsapp.com;
+        # Chrome checks form-action on those redirects too.
+        "form-action 'self' https://wa.me https://api.whatsapp.com",
         "frame-ancestors 'none'",
     ]
 )
@@ -113,6 +116,17 @@ def url_with_lang(code: str) -> str:
     args = request.args.to_dict()
     args["lang"] = code
     return url_for(request.endpoint or "storefront.index", **(request.view_args or {}), **args)
+
+
+def absolute(url: str) -> str:
+    """An absolute URL for a path of this site (MARKET_PUBLIC_URL when set, else the host of
+    the request), for canonical links, sharing, sitemaps, QR codes and the API."""
+    base = current_app.config["MARKET_PUBLIC_URL"] or request.host_url.rstrip("/")
+    return urljoin(base + "/", url)
+
+
+def absolute_url_for(endpoint: str, **values) -> str:
+    return absolute(url_for(endpoint, **values))
 
 
 def photo_url(photo: Photo, width: int) -> str:

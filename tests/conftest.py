@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from market import create_app
-from market.extensions import db, limiter
+from market.extensions import cache, db, limiter
 from market.models import (
     Category,
     Market,
@@ -86,6 +86,8 @@ def _clean_database(app):
             else:
                 for table in tables:
                     connection.execute(table.delete())
+        # Rows vanished behind the ORM's back, so cached pages would not know.
+        cache.clear()
     limiter.reset()
 
 

@@ -69,11 +69,11 @@ def test_query_count_does_not_grow_with_the_catalogue(client, scale):
     assert max(small.values()) <= MAX_QUERIES, small
 
 
-def test_a_revalidated_page_costs_one_query(client):
+def test_a_revalidated_page_costs_at_most_one_query(client):
     market = make_market()
     vendors = catalogue(market, 2, 2)
     for name, path in _pages(market, vendors).items():
         etag = client.get(path).headers["ETag"]
         with counting_queries() as statements:
             assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
-        assert len(statements) == 1, (name, statements)
+        assert len(statements) <= 1, (name, statements)

@@ -10,10 +10,10 @@ from werkzeug.exceptions import HTTPException
 from market.api.openapi import DOCUMENT
 from market.extensions import csrf
 from market.models import Category, Market, Photo, Product, Vendor
+from market.pagecache import cached_page
 from market.services import public, search
 from market.services.errors import NotFound
-from market.storefront.caching import absolute, absolute_url_for, cached
-from market.web import photo_url
+from market.web import absolute, absolute_url_for, photo_url
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -154,6 +154,7 @@ def openapi():
 
 
 @bp.route("/v1/markets")
+@cached_page
 def markets():
     page, per_page = _paging()
     everything = public.published_markets()
@@ -161,85 +162,62 @@ def markets():
     if not chosen and page > 1:
         abort(404, "No such page.")
     listing = public.Page(chosen, page, per_page, len(everything))
-    return cached(
-        public.site_version(),
-        lambda: _listing([_market(m, v, p) for m, v, p in chosen], listing),
-        by_language=False,
-    )
+    return _listing([_market(m, v, p) for m, v, p in chosen], listing)
 
 
 @bp.route("/v1/markets/<market_slug>")
+@cached_page
 def market(market_slug: str):
-    market, version = _found(public.find_market(market_slug))
-
-    def render():
-        categories = [_category(c) for c, here in public.market_categories(market) if here]
-        return _market(market) | {"categories": categories}
-
-    return cached(version, render, by_language=False)
+    market = _found(public.find_market(market_slug))
+    categories = [_category(c) for c, here in public.market_categories(market) if here]
+    return _market(market) | {"categories": categories}
 
 
 @bp.route("/v1/markets/<market_slug>/vendors")
+@cached_page
 def vendors(market_slug: str):
-    market, version = _found(public.find_market(market_slug))
+    market = _found(public.find_market(market_slug))
     page, per_page = _paging()
     query = request.args.get("q", "").strip()
-
-    def render():
-        if query:
-            found = search.search_market(market, query, per_page).vendors
-            return _listing(
-                [_vendor(v) for v in found], public.Page(found, 1, per_page, len(found))
-            )
-        try:
-            listing = public.market_vendors(market, request.args.get("category"), page, per_page)
-        except NotFound:
-            abort(404, "No such category or page.")
-        return _listing([_vendor(v) for v in listing.items], listing)
-
-    return cached(version, render, by_language=False)
+    if query:
+        found = search.search_market(market, query, per_page).vendors
+        return _listing([_vendor(v) for v in found], public.Page(found, 1, per_page, len(found)))
+    try:
+        listing = public.market_vendors(market, request.args.get("category"), page, per_page)
+    except NotFound:
+        abort(404, "No such category or page.")
+    return _listing([_vendor(v) for v in listing.items], listing)
 
 
 @bp.route("/v1/markets/<market_slug>/vendors/<vendor_slug>")
+@cached_page
 def vendor(market_slug: str, vendor_slug: str):
-    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
-
-    def render():
-        public.vendor_details(vendor)
-        return _vendor(vendor)
-
-    return cached(version, render, by_language=False)
+    vendor = _found(public.find_vendor(market_slug, vendor_slug))
+    public.vendor_details(vendor)
+    return _vendor(vendor)
 
 
 @bp.route("/v1/markets/<market_slug>/products")
+@cached_page
 def products(market_slug: str):
-    market, version = _found(public.find_market(market_slug))
+    market = _found(public.find_market(market_slug))
     page, per_page = _paging()
     query = request.args.get("q", "").strip()
-
-    def render():
-        if query:
-            found = search.search_market(market, query, per_page).products
-            return _listing(
-                [_product(p) for p in found], public.Page(found, 1, per_page, len(found))
-            )
-        try:
-            listing = public.market_products(
-                market, request.args.get("category"), request.args.get("vendor"), page, per_page
-            )
-        except NotFound:
-            abort(404, "No such category, vendor or page.")
-        return _listing([_product(p) for p in listing.items], listing)
-
-    return cached(version, render, by_language=False)
+    if query:
+        found = search.search_market(market, query, per_page).products
+        return _listing([_product(p) for p in found], public.Page(found, 1, per_page, len(found)))
+    try:
+        listing = public.market_products(
+            market, request.args.get("category"), request.args.get("vendor"), page, per_page
+        )
+    except NotFound:
+        abort(404, "No such category, vendor or page.")
+    return _listing([_product(p) for p in listing.items], listing)
 
 
 @bp.route("/v1/markets/<market_slug>/vendors/<vendor_slug>/products/<product_slug>")
+@cached_page
 def product(market_slug: str, vendor_slug: str, product_slug: str):
-    product, version = _found(public.find_product(market_slug, vendor_slug, product_slug))
-
-    def render():
-        public.product_page(product, more=0)
-        return _product(product, detail=True)
-
-    return cached(version, render, by_language=False)
+    product = _found(public.find_product(market_slug, vendor_slug, product_slug))
+    public.product_page(product, more=0)
+    return _product(product, detail=True)

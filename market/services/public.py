@@ -192,61 +192,13 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     return Page([row[0] for row in rows], page, per_page, rows[0].total if rows else 0)
 
 
-# --- versions: what a page shows last changed ----------------------------------------------
-
-
-def _latest(column, *where, outer=None):
-    """max(column) as a subquery correlated to the ``outer`` table only (None: to nothing)."""
-    return select(func.max(column)).where(*where).correlate(outer).scalar_subquery()
-
-
-def _version(*stamps) -> str:
-    return "|".join("-" if stamp is None else str(stamp) for stamp in stamps)
-
-
-def _market_latest():
-    """Latest changes under a market (correlated to Market in the enclosing query)."""
-    in_market = Vendor.market_id == Market.id
-    return (
-        _latest(Vendor.updated_at, in_market, outer=Market),
-        _latest(Product.updated_at, Product.vendor_id == Vendor.id, in_market, outer=Market),
-        _latest(Photo.updated_at, Photo.vendor_id == Vendor.id, in_market, outer=Market),
-    )
-
-
-def _vendor_latest():
-    """Latest changes under a vendor (correlated to Vendor in the enclosing query)."""
-    return (
-        _latest(Product.updated_at, Product.vendor_id == Vendor.id, outer=Vendor),
-        _latest(Photo.updated_at, Photo.vendor_id == Vendor.id, outer=Vendor),
-        _latest(VlogLink.updated_at, VlogLink.vendor_id == Vendor.id, outer=Vendor),
-    )
-
-
-def site_version() -> str:
-    """For the list of markets: any market, vendor or product changed."""
-    row = db.session.execute(
-        select(
-            _latest(Market.updated_at, outer=None),
-            select(func.count(Market.id)).correlate(None).scalar_subquery(),
-            _latest(Vendor.updated_at, outer=None),
-            _latest(Product.updated_at, outer=None),
-        )
-    ).one()
-    return _version(*row)
-
-
-def find_market(slug: str) -> tuple[Market, str] | None:
-    """A published market and the version of its storefront, in one query."""
-    row = db.session.execute(
-        select(Market, *_market_latest())
+def find_market(slug: str) -> Market | None:
+    """A published market, with its cover photo."""
+    return db.session.scalar(
+        select(Market)
         .where(Market.slug == slug, Market.published.is_(True))
         .options(joinedload(Market.cover_photo))
-    ).first()
-    if row is None:
-        return None
-    market, *stamps = row
-    return market, _version(market.updated_at, *stamps)
+    )
 
 
 def _public_vendor_query(market_slug: str, vendor_slug: str) -> Select:
@@ -263,27 +215,19 @@ def _public_vendor_query(market_slug: str, vendor_slug: str) -> Select:
     )
 
 
-def find_vendor(market_slug: str, vendor_slug: str) -> tuple[Vendor, str] | None:
-    """A public vendor (with its market and verified QRIS) and its page's version."""
-    row = db.session.execute(
-        _public_vendor_query(market_slug, vendor_slug)
-        .add_columns(*_vendor_latest())
-        .options(joinedload(Vendor.qris).joinedload(QrisCode.photo))
-    ).first()
-    if row is None:
-        return None
-    vendor, *stamps = row
-    qris = vendor.qris.updated_at if vendor.qris else None
-    return vendor, _version(vendor.market.updated_at, vendor.updated_at, qris, *stamps)
+def find_vendor(market_slug: str, vendor_slug: str) -> Vendor | None:
+    """A public vendor, with its market and QRIS code."""
+    return db.session.scalar(
+        _public_vendor_query(market_slug, vendor_slug).options(
+            joinedload(Vendor.qris).joinedload(QrisCode.photo)
+        )
+    )
 
 
-def find_product(
-    market_slug: str, vendor_slug: str, product_slug: str
-) -> tuple[Product, str] | None:
-    """A public product (with vendor and market) and its page's version, which also covers the
-    other products of the stall shown beside it."""
-    row = db.session.execute(
-        select(Product, *_vendor_latest())
+def find_product(market_slug: str, vendor_slug: str, product_slug: str) -> Product | None:
+    """A public product, with its vendor and market."""
+    return db.session.scalar(
+        select(Product)
         .join(Product.vendor)
         .join(Vendor.market)
         .where(
@@ -295,12 +239,7 @@ def find_product(
             public_product_filter(),
         )
         .options(contains_eager(Product.vendor).contains_eager(Vendor.market))
-    ).first()
-    if row is None:
-        return None
-    product, *stamps = row
-    vendor = product.vendor
-    return product, _version(vendor.market.updated_at, vendor.updated_at, *stamps)
+    )
 
 
 # --- what the pages show -------------------------------------------------------------------

@@ -1,12 +1,11 @@
 """What search engines and link previews read: schema.org JSON-LD for markets, stalls and
-products, and the page policy that lets the WhatsApp buttons reach wa.me."""
+products."""
 
-from flask import Response, url_for
+from flask import url_for
 from flask_babel import get_locale
 
 from market.models import Availability, Market, Product, Vendor
-from market.storefront.caching import absolute, absolute_url_for
-from market.web import CONTENT_SECURITY_POLICY, photo_url
+from market.web import absolute, absolute_url_for, photo_url
 
 OG_IMAGE_WIDTH = 1200
 _AVAILABILITY = {
@@ -14,17 +13,6 @@ _AVAILABILITY = {
     Availability.SOLD_OUT: "https://schema.org/SoldOut",
     Availability.PRE_ORDER: "https://schema.org/PreOrder",
 }
-# Chrome applies form-action to the redirects that follow a form submission too, so the
-# WhatsApp button's 303 to wa.me (which goes on to api.whatsapp.com) must be allowed on the
-# pages that carry it.
-_WHATSAPP_FORM_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "form-action 'self'", "form-action 'self' https://wa.me https://api.whatsapp.com"
-)
-
-
-def allow_whatsapp_forms(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = _WHATSAPP_FORM_POLICY
-    return response
 
 
 def og_width(photo) -> int:

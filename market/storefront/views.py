@@ -20,12 +20,13 @@ from flask_login import current_user
 from limits import parse as parse_limit
 
 from market.extensions import csrf, limiter
+from market.pagecache import cached_page
 from market.permissions import can_manage_market
 from market.services import contacts, printing, public, search
 from market.services.errors import NotFound
 from market.services.vlogs import youtube_embed, youtube_thumbnail
 from market.storefront import seo
-from market.storefront.caching import absolute, absolute_url_for, cached
+from market.web import absolute, absolute_url_for
 
 bp = Blueprint("storefront", __name__)
 
@@ -54,88 +55,71 @@ def _page_number() -> int:
 
 
 @bp.route("/")
+@cached_page
 def index():
-    return cached(
-        public.site_version(),
-        lambda: render_template(
-            "storefront/index.html",
-            markets=public.published_markets(),
-            jsonld=seo.site_jsonld(),
-        ),
+    return render_template(
+        "storefront/index.html", markets=public.published_markets(), jsonld=seo.site_jsonld()
     )
 
 
 @bp.route("/pasar/<market_slug>/")
+@cached_page
 def market(market_slug: str):
-    market, version = _found(public.find_market(market_slug))
-
-    def render():
-        try:
-            page = public.market_page(
-                market, request.args.get("kategori"), _page_number(), VENDORS_PER_PAGE
-            )
-        except NotFound:
-            abort(404)
-        return render_template(
-            "storefront/market.html", market=market, page=page, jsonld=seo.market_jsonld(market)
+    market = _found(public.find_market(market_slug))
+    try:
+        page = public.market_page(
+            market, request.args.get("kategori"), _page_number(), VENDORS_PER_PAGE
         )
-
-    return cached(version, render)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "storefront/market.html", market=market, page=page, jsonld=seo.market_jsonld(market)
+    )
 
 
 @bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/")
+@cached_page
 def vendor(market_slug: str, vendor_slug: str):
-    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
-
-    def render():
-        try:
-            page = public.vendor_page(vendor, _page_number(), PRODUCTS_PER_PAGE)
-        except NotFound:
-            abort(404)
-        return render_template(
-            "storefront/vendor.html",
-            market=vendor.market,
-            vendor=vendor,
-            page=page,
-            jsonld=seo.vendor_jsonld(vendor),
-        )
-
-    return seo.allow_whatsapp_forms(cached(version, render))
+    vendor = _found(public.find_vendor(market_slug, vendor_slug))
+    try:
+        page = public.vendor_page(vendor, _page_number(), PRODUCTS_PER_PAGE)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "storefront/vendor.html",
+        market=vendor.market,
+        vendor=vendor,
+        page=page,
+        jsonld=seo.vendor_jsonld(vendor),
+    )
 
 
 @bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/<product_slug>")
+@cached_page
 def product(market_slug: str, vendor_slug: str, product_slug: str):
-    product, version = _found(public.find_product(market_slug, vendor_slug, product_slug))
-
-    def render():
-        page = public.product_page(product)
-        return render_template(
-            "storefront/product.html",
-            market=product.vendor.market,
-            vendor=product.vendor,
-            product=product,
-            page=page,
-            jsonld=seo.product_jsonld(product),
-        )
-
-    return seo.allow_whatsapp_forms(cached(version, render))
+    product = _found(public.find_product(market_slug, vendor_slug, product_slug))
+    return render_template(
+        "storefront/product.html",
+        market=product.vendor.market,
+        vendor=product.vendor,
+        product=product,
+        page=public.product_page(product),
+        jsonld=seo.product_jsonld(product),
+    )
 
 
 @bp.route("/pasar/<market_slug>/cari")
+@cached_page
 def search_page(market_slug: str):
-    market, version = _found(public.find_market(market_slug))
+    market = _found(public.find_market(market_slug))
     query = request.args.get("q", "").strip()[:200]
-
-    def render():
-        return render_template(
-            "storefront/search.html",
-            market=market,
-            query=query,
-            result=search.search_market(market, query),
-            categories=public.market_categories(market),
-        )
-
-    return cached(version, render)
+    return render_template(
+        "storefront/search.html",
+        market=market,
+        query=query,
+        result=search.search_market(market, query),
+        categories=public.market_categories(market),
+    )
 
 
 @bp.post("/pasar/<market_slug>/lapak/<vendor_slug>/wa")
@@ -147,13 +131,13 @@ def whatsapp(market_slug: str, vendor_slug: str, product_slug: str | None = None
     A POST, so link prefetchers and crawlers do not count; no CSRF token, because the only
     effect is an anonymous counter and the pages that carry the button are cached for all."""
     if product_slug is None:
-        vendor, _version = _found(public.find_vendor(market_slug, vendor_slug))
+        vendor = _found(public.find_vendor(market_slug, vendor_slug))
         product = None
         page_url = absolute_url_for(
             "storefront.vendor", market_slug=market_slug, vendor_slug=vendor_slug
         )
     else:
-        product, _version = _found(public.find_product(market_slug, vendor_slug, product_slug))
+        product = _found(public.find_product(market_slug, vendor_slug, product_slug))
         vendor = product.vendor
         page_url = absolute_url_for(
             "storefront.product",
@@ -207,7 +191,7 @@ def sitemap_markets():
 
 @bp.route("/sitemap/<market_slug>/<any(lapak, produk):kind>-<int:number>.xml")
 def sitemap_part(market_slug: str, kind: str, number: int):
-    market, _version = _found(public.find_market(market_slug))
+    market = _found(public.find_market(market_slug))
     if number < 1:
         abort(404)
     if kind == "lapak":
@@ -284,27 +268,24 @@ def qr(market_slug: str, vendor_slug: str | None = None, product_slug: str | Non
     return response
 
 
-def _print_page(template: str, version: str, **context) -> Response:
-    return cached(version, lambda: render_template(template, **context))
-
-
 @bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/poster")
+@cached_page
 def poster(market_slug: str, vendor_slug: str):
     """A stall poster (A5, or A4 with ?ukuran=a4): market, stall, QR, what to do with it."""
-    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
+    vendor = _found(public.find_vendor(market_slug, vendor_slug))
     size = "a4" if request.args.get("ukuran") == "a4" else "a5"
-    return _print_page(
-        "storefront/print/poster.html", version, market=vendor.market, vendors=[vendor], size=size
+    return render_template(
+        "storefront/print/poster.html", market=vendor.market, vendors=[vendor], size=size
     )
 
 
 @bp.route("/pasar/<market_slug>/cetak/label/<vendor_slug>")
+@cached_page
 def tags(market_slug: str, vendor_slug: str):
     """Hang tags for a stall's products, several to an A4 sheet: name, price, QR."""
-    vendor, version = _found(public.find_vendor(market_slug, vendor_slug))
-    return _print_page(
+    vendor = _found(public.find_vendor(market_slug, vendor_slug))
+    return render_template(
         "storefront/print/tags.html",
-        version,
         market=vendor.market,
         vendor=vendor,
         products=printing.tag_products(vendor),
@@ -312,12 +293,12 @@ def tags(market_slug: str, vendor_slug: str):
 
 
 @bp.route("/pasar/<market_slug>/cetak/direktori")
+@cached_page
 def directory(market_slug: str):
     """The market's directory poster: stalls by block and number, one QR to the storefront."""
-    market, version = _found(public.find_market(market_slug))
-    return _print_page(
+    market = _found(public.find_market(market_slug))
+    return render_template(
         "storefront/print/directory.html",
-        version,
         market=market,
         blocks=printing.directory(market),
     )
