@@ -9,6 +9,9 @@ import urllib.request
 
 import pytest
 
+from market import create_app
+from market.extensions import db
+from tests.conftest import make_market, make_vendor
 from tests.live import app_env, flask, serve
 
 REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")
@@ -93,3 +96,33 @@ def test_two_workers_without_redis_warn_loudly(tmp_path):
     with serve(env, workers=2, threads=1, log=log):
         pass
     assert any("2 gunicorn workers without MARKET_REDIS_URL" in line for line in log)
+
+
+@needs_redis
+def test_an_edit_reaches_every_worker_through_the_shared_cache(tmp_path):
+    _flush(REDIS_URL)
+    env = app_env(tmp_path, MARKET_REDIS_URL=REDIS_URL)
+    flask(env, "db", "upgrade")
+    # The edit is made by another process (as another app server would), through the ORM.
+    editor = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["MARKET_DATABASE_URL"],
+            "MARKET_STORAGE_URL": env["MARKET_STORAGE_URL"],
+            "MARKET_REDIS_URL": REDIS_URL,
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": REDIS_URL,
+            "SECRET_KEY": env["MARKET_SECRET_KEY"],
+        }
+    )
+    with editor.app_context():
+        vendor = make_vendor(make_market(), business_name="Amplang Lama")
+        path = f"/pasar/{vendor.market.slug}/"
+        with serve(env, workers=2, threads=2) as url:
+            # Warm the shared cache: several fresh connections reach both workers.
+            for _ in range(6):
+                assert "Amplang Lama" in Browser(url).get(path)[1]
+            vendor.business_name = "Amplang Baru"
+            db.session.commit()
+            pages = [Browser(url).get(path)[1] for _ in range(6)]
+        db.engine.dispose()
+    assert all("Amplang Baru" in page and "Amplang Lama" not in page for page in pages)
