@@ -60,7 +60,10 @@ def load_settings(instance_path: str) -> dict:
         "MARKET_PUBLIC_URL": (_env("PUBLIC_URL") or "").rstrip("/"),
         "MARKET_PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "MARKET_SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000),
-        "MARKET_CACHE_SECONDS": _env_int("CACHE_SECONDS", 60),
+        # How long browsers and proxies may reuse a public page without asking again. 0: they
+        # revalidate every time (a cheap 304), so a withdrawn consent or a hidden stall is
+        # gone at once everywhere.
+        "MARKET_CACHE_SECONDS": _env_int("CACHE_SECONDS", 0),
         # Rendered public pages kept for anonymous visitors; 0 turns it off (benchmarks).
         "MARKET_PAGE_CACHE": _env("PAGE_CACHE", "1") != "0",
         "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),

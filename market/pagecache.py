@@ -102,7 +102,9 @@ def cached_page(view):
         response = Response(entry["body"], mimetype=entry["mimetype"])
         response.set_etag(entry["etag"], weak=True)
         response.cache_control.public = True
-        response.cache_control.max_age = current_app.config["MARKET_CACHE_SECONDS"]
+        seconds = current_app.config["MARKET_CACHE_SECONDS"]
+        response.cache_control.max_age = seconds
+        response.cache_control.no_cache = seconds == 0
         response.vary.update(("Cookie", "Accept-Language"))
         return response.make_conditional(request)
 

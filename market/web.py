@@ -5,7 +5,15 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
-from flask import Flask, current_app, g, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_static_digest import FlaskStaticDigest
@@ -46,8 +54,11 @@ static_digest = FlaskStaticDigest()
 log = logging.getLogger("market.web")
 
 
-def select_locale() -> str:
-    """?lang= (remembered in a cookie), then the user's setting, then Accept-Language."""
+def select_locale() -> str | None:
+    """?lang= (remembered in a cookie), then the user's setting, then Accept-Language.
+    Outside a request (commands, jobs) the default locale applies."""
+    if not has_request_context():
+        return None
     asked = request.args.get("lang")
     if asked in LOCALES:
         return asked

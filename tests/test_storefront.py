@@ -209,7 +209,8 @@ def test_unchanged_public_pages_answer_304(client, page):
     assert again.status_code == 304
     assert again.get_data() == b""
     assert "public" in again.headers["Cache-Control"]
-    assert "max-age=60" in again.headers["Cache-Control"]
+    assert "max-age=0" in again.headers["Cache-Control"]
+    assert "no-cache" in again.headers["Cache-Control"]
 
 
 @pytest.mark.parametrize(
