@@ -1,13 +1,17 @@
-"""Flask commands: create-user, seed-demo (more are added by the topics that own them)."""
+"""Flask commands: create-user, seed-demo, import-vendors, export-vendors, backup, restore,
+seed-bench."""
+
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Market, Role, User
-from market.services import accounts, demo
-from market.services.errors import Invalid
+from market.services import accounts, backup, demo, imports, synthetic
+from market.services.errors import DomainError, Invalid
 
 
 @click.command("create-user")
@@ -56,4 +60,116 @@ def seed_demo(if_empty):
     click.echo(f"Demo market loaded: /pasar/{market.slug}/")
 
 
-commands = [create_user, seed_demo]
+def _market_or_fail(slug: str) -> Market:
+    market = db.session.scalar(select(Market).where(Market.slug == slug))
+    if market is None:
+        raise click.BadParameter(f"no market with slug {slug!r}", param_hint="MARKET_SLUG")
+    return market
+
+
+@click.command("import-vendors")
+@click.argument("market_slug")
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row; change nothing.")
+@click.option("--by", "actor_email", default=None, help="Email of the person importing (audit).")
+@with_appcontext
+def import_vendors(market_slug, csv_file, dry_run, actor_email):
+    """Import vendors from a CSV file: all rows or none; rows already in the market are kept."""
+    with force_locale("en"):
+        _import_vendors(_market_or_fail(market_slug), csv_file, dry_run, actor_email)
+
+
+def _import_vendors(market, csv_file, dry_run, actor_email):
+    actor = None
+    if actor_email:
+        actor = accounts.find_by_login(actor_email)
+        if actor is None:
+            raise click.BadParameter(f"no account {actor_email!r}", param_hint="--by")
+    data = csv_file.read(imports.MAX_IMPORT_BYTES + 1)
+    try:
+        preview = imports.preview_import(market, data)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    for row in preview.error_rows:
+        for problem in row.errors:
+            click.echo(f"row {row.number}: {problem}", err=True)
+    if preview.ignored_columns:
+        click.echo("ignored columns: " + ", ".join(preview.ignored_columns))
+    summary = (
+        f"{len(preview.new_rows)} new, {len(preview.existing_rows)} already in the market, "
+        f"{len(preview.error_rows)} with problems"
+    )
+    if preview.error_rows:
+        raise click.ClickException(f"{summary}: nothing imported.")
+    if dry_run:
+        click.echo(f"{summary} (dry run: nothing imported).")
+        return
+    try:
+        result = imports.commit_import(market, data, actor=actor)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Imported {result.created} vendors; {result.existing} were already there.")
+
+
+@click.command("export-vendors")
+@click.argument("market_slug")
+@click.argument("csv_file", type=click.File("wb"))
+@click.option("--products", is_flag=True, help="Export the products instead of the vendors.")
+@click.option("--semicolon", is_flag=True, help="Separate with ';' (Excel, Indonesian settings).")
+@with_appcontext
+def export_vendors(market_slug, csv_file, products, semicolon):
+    """Export a market's vendors (or products) as CSV for Excel and LibreOffice."""
+    market = _market_or_fail(market_slug)
+    export = imports.export_products if products else imports.export_vendors
+    csv_file.write(export(market, ";" if semicolon else ","))
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path):
+    """Copy the database (online, consistent) and every photo file into a new folder PATH."""
+    try:
+        manifest = backup.backup(path)
+    except Invalid as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(manifest.rows.values())
+    click.echo(f"Backed up {rows} rows and {manifest.files} files at revision {manifest.revision}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.confirmation_option(prompt="This replaces the current database. Continue?")
+@with_appcontext
+def restore_command(path):
+    """Replace the database with the backup in PATH (stop the app first); then run db upgrade."""
+    try:
+        manifest = backup.restore(path)
+    except Invalid as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored revision {manifest.revision}; row counts match the backup.")
+
+
+@click.command("seed-bench")
+@click.option("--markets", default=50, show_default=True)
+@click.option("--vendors", default=400, show_default=True, help="Per market.")
+@click.option("--products", default=50, show_default=True, help="Per vendor.")
+@with_appcontext
+def seed_bench(markets, vendors, products):
+    """Add a synthetic catalogue for benchmarks (bulk inserts, shared photo files)."""
+    counts = synthetic.seed_bench(markets, vendors, products, report=click.echo)
+    click.echo(
+        f"Added {counts['markets']} markets, {counts['vendors']:,} vendors, "
+        f"{counts['products']:,} products"
+    )
+
+
+commands = [
+    create_user,
+    seed_demo,
+    import_vendors,
+    export_vendors,
+    backup_command,
+    restore_command,
+    seed_bench,
+]

@@ -80,6 +80,8 @@ def _clean_database(app):
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
         with db.engine.begin() as connection:
+            # Markets point at their cover photo: break that cycle before deleting in order.
+            connection.execute(text("UPDATE market SET cover_photo_id = NULL"))
             if connection.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -24,6 +24,7 @@ from market.models import (
 )
 from market.models.product import product_category
 from market.models.vendor import vendor_category
+from market.services import search
 from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
 
@@ -231,6 +232,8 @@ def seed_bench(
                 for r in batch
             ],
         )
+        # Bulk inserts bypass the session hook that keeps the search index current.
+        search.reindex(db.session.connection(), [r["id"] for r in batch], [])
         counts["vendors"] += len(batch)
     db.session.commit()
     for batch in _chunks(product_rows()):
@@ -254,6 +257,7 @@ def seed_bench(
                 for r in batch
             ],
         )
+        search.reindex(db.session.connection(), [], [r["id"] for r in batch])
         db.session.commit()
         counts["products"] += len(batch)
         if counts["products"] % (CHUNK * 20) == 0:
