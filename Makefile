@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 1
 THREADS ?= 8
 
-.PHONY: run test install install-test assets lint translations clean
+.PHONY: run serve test install install-test assets lint translations bench lighthouse clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,14 @@ assets:
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(MAKE) --no-print-directory serve
+
+# The server alone, as `make run` starts it (the benchmark starts it this way too).
+APP ?= market:create_app()
+ACCESS_LOG ?= -
+serve:
 	$(BIN)/gunicorn --workers $(WORKERS) --threads $(THREADS) --bind $(HOST):$(PORT) \
-		--access-logfile - "market:create_app()"
+		--no-control-socket --access-logfile $(ACCESS_LOG) "$(APP)"
 
 test: install-test
 	$(BIN)/pytest -q
@@ -49,6 +55,11 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Performance budgets (bench/README.md). BENCH_ARGS="--markets 2 --vendors 50 --products 20" for a quick run.
+bench: install-test
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	$(FLASK) digest clean

@@ -46,13 +46,20 @@ def can_onboard_in(user: User, market: Market) -> bool:
     )
 
 
-def can_edit_vendor(user: User, vendor: Vendor) -> bool:
-    """Edit a vendor's stall and catalogue: its owner, or staff of its market."""
+def can_view_vendor(user: User, vendor: Vendor) -> bool:
+    """See a vendor in the back office: its owner while it lives; staff of its market also
+    once it is deleted, so that coordinators can restore it."""
     if not user.is_authenticated:
         return False
     if user.role == Role.VENDOR:
         return vendor.owner_id == user.id and vendor.deleted_at is None
     return can_onboard_in(user, vendor.market)
+
+
+def can_edit_vendor(user: User, vendor: Vendor) -> bool:
+    """Edit a vendor's stall and catalogue: its owner, or staff of its market; nobody edits a
+    deleted vendor until it is restored."""
+    return vendor.deleted_at is None and can_view_vendor(user, vendor)
 
 
 def can_publish_vendor(user: User, vendor: Vendor) -> bool:
@@ -61,7 +68,17 @@ def can_publish_vendor(user: User, vendor: Vendor) -> bool:
 
 
 def can_moderate_vendor(user: User, vendor: Vendor) -> bool:
+    """Hide with a reason, show again, restore after a delete: the market's coordinators."""
     return can_manage_market(user, vendor.market)
+
+
+def can_moderate_product(user: User, product: Product) -> bool:
+    return can_moderate_vendor(user, product.vendor)
+
+
+def can_withdraw_consent(user: User, vendor: Vendor) -> bool:
+    """Staff record consent; the vendor may also take it back themselves."""
+    return can_edit_vendor(user, vendor)
 
 
 def can_edit_product(user: User, product: Product) -> bool:

@@ -1,14 +1,346 @@
-"""Coordinator and admin pages."""
+"""Coordinator and admin pages: markets, staff, progress reports, moderation, CSV import and
+export, and the audit log."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from market.permissions import coordinator_required, manageable_markets
+from market.admin.forms import (
+    ImportCommitForm,
+    ImportForm,
+    MarketForm,
+    ReasonRequiredForm,
+    StaffForm,
+)
+from market.extensions import db
+from market.manage.forms import ReasonForm
+from market.models import Market, MarketStaff, Product, Vendor
+from market.permissions import (
+    can_manage_market,
+    can_moderate_product,
+    can_moderate_vendor,
+    coordinator_required,
+    load_or_404,
+    manageable_markets,
+)
+from market.services import imports, onboarding, reports
+from market.services.errors import DomainError, Invalid
+from market.services.onboarding import InvalidFields
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PER_PAGE = 50
+PREVIEW_ROWS = 200
+
+
+def _market(market_id: int) -> Market:
+    return load_or_404(Market, market_id, can_manage_market)
+
+
+def _show_errors(form, error: InvalidFields) -> None:
+    for key, message in error.errors.items():
+        field = getattr(form, key, None)
+        if field is None:
+            flash(str(message), "error")
+        else:
+            field.errors = [*field.errors, str(message)]
 
 
 @bp.route("/")
 @coordinator_required
 def index():
-    return render_template("admin/index.html", markets=manageable_markets(current_user))
+    markets = manageable_markets(current_user)
+    return render_template(
+        "admin/index.html", markets=markets, overview=reports.markets_overview(markets)
+    )
+
+
+@bp.route("/markets/new", methods=["GET", "POST"])
+@coordinator_required
+def market_new():
+    form = MarketForm()
+    if form.validate_on_submit():
+        try:
+            market = onboarding.create_market(form.data, actor=current_user)
+        except InvalidFields as error:
+            _show_errors(form, error)
+        else:
+            flash(_("Market created. Next: assign its volunteers."), "success")
+            return redirect(url_for(".staff", market_id=market.id))
+    return render_template("admin/market_form.html", form=form, market=None)
+
+
+@bp.route("/markets/<int:market_id>")
+@coordinator_required
+def market(market_id: int):
+    market = _market(market_id)
+    return render_template(
+        "admin/market.html",
+        market=market,
+        summary=reports.market_summary(market),
+        per_day=reports.onboarded_per_day(market, days=7),
+        volunteers=reports.volunteer_progress(market),
+        follow_ups=reports.follow_ups(market),
+        most_tapped=reports.most_tapped(market),
+        today=reports.local_today(),
+    )
+
+
+@bp.route("/markets/<int:market_id>/edit", methods=["GET", "POST"])
+@coordinator_required
+def market_edit(market_id: int):
+    market = _market(market_id)
+    form = MarketForm(obj=market)
+    del form.slug
+    if form.validate_on_submit():
+        try:
+            onboarding.update_market(market, form.data, actor=current_user)
+        except InvalidFields as error:
+            _show_errors(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for(".market", market_id=market.id))
+    return render_template("admin/market_form.html", form=form, market=market)
+
+
+@bp.route("/markets/<int:market_id>/staff", methods=["GET", "POST"])
+@coordinator_required
+def staff(market_id: int):
+    market = _market(market_id)
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            assigned = onboarding.assign_staff(
+                market,
+                actor=current_user,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data,
+                password=form.password.data or "",
+            )
+        except InvalidFields as error:
+            _show_errors(form, error)
+        else:
+            flash(_("%(name)s is assigned to this market.", name=assigned.user.name), "success")
+            return redirect(url_for(".staff", market_id=market.id))
+    return render_template(
+        "admin/staff.html", market=market, form=form, staff=onboarding.market_staff(market)
+    )
+
+
+@bp.route("/markets/<int:market_id>/staff/<int:staff_id>/remove", methods=["POST"])
+@coordinator_required
+def staff_remove(market_id: int, staff_id: int):
+    market = _market(market_id)
+    assignment = db.session.get(MarketStaff, staff_id)
+    if assignment is None or assignment.market_id != market.id:
+        abort(404)
+    name = assignment.user.name
+    try:
+        onboarding.unassign_staff(assignment, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("%(name)s is no longer assigned to this market.", name=name), "success")
+    return redirect(url_for(".staff", market_id=market.id))
+
+
+@bp.route("/markets/<int:market_id>/volunteers/<int:user_id>")
+@coordinator_required
+def volunteer(market_id: int, user_id: int):
+    market = _market(market_id)
+    person = next(
+        (p for p in reports.volunteer_progress(market) if p.user.id == user_id), None
+    ) or abort(404)
+    return render_template(
+        "admin/volunteer.html",
+        market=market,
+        person=person,
+        per_day=reports.onboarded_per_day(market, user_id=user_id),
+        per_week=reports.onboarded_per_week(market, user_id=user_id),
+        drafts=reports.open_drafts(market, user_id),
+        follow_ups={v.id for v in reports.follow_ups(market, user_id)},
+    )
+
+
+@bp.route("/markets/<int:market_id>/moderation")
+@coordinator_required
+def moderation(market_id: int):
+    market = _market(market_id)
+    return render_template(
+        "admin/moderation.html",
+        market=market,
+        hidden_vendors=reports.hidden_vendors(market),
+        hidden_products=reports.hidden_products(market),
+        deleted_vendors=reports.deleted_vendors(market),
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/moderate")
+@coordinator_required
+def vendor_moderate(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
+    return render_template(
+        "admin/vendor_moderate.html",
+        vendor=vendor,
+        products=reports.live_products(vendor),
+    )
+
+
+def _back_to(vendor: Vendor):
+    return redirect(url_for(".vendor_moderate", vendor_id=vendor.id))
+
+
+@bp.route("/vendors/<int:vendor_id>/hide", methods=["POST"])
+@coordinator_required
+def vendor_hide(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
+    form = ReasonRequiredForm()
+    if form.validate_on_submit():
+        onboarding.hide_vendor(vendor, actor=current_user, reason=form.reason.data)
+        flash(_("Hidden: shoppers no longer see the stall."), "success")
+    else:
+        flash(" ".join(str(error) for error in form.reason.errors), "error")
+    return _back_to(vendor)
+
+
+@bp.route("/vendors/<int:vendor_id>/restore", methods=["POST"])
+@coordinator_required
+def vendor_restore(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
+    onboarding.restore_vendor(vendor, actor=current_user)
+    flash(_("%(name)s is restored.", name=vendor.business_name), "success")
+    return redirect(url_for("manage.vendor", vendor_id=vendor.id))
+
+
+@bp.route("/products/<int:product_id>/hide", methods=["POST"])
+@coordinator_required
+def product_hide(product_id: int):
+    product = load_or_404(Product, product_id, can_moderate_product)
+    form = ReasonRequiredForm()
+    if form.validate_on_submit():
+        onboarding.hide_product(product, actor=current_user, reason=form.reason.data)
+        flash(_("%(name)s is hidden.", name=product.name), "success")
+    else:
+        flash(" ".join(str(error) for error in form.reason.errors), "error")
+    return _back_to(product.vendor)
+
+
+@bp.route("/products/<int:product_id>/unhide", methods=["POST"])
+@coordinator_required
+def product_unhide(product_id: int):
+    product = load_or_404(Product, product_id, can_moderate_product)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        onboarding.unhide_product(product, actor=current_user)
+        flash(_("%(name)s is shown again.", name=product.name), "success")
+    return _back_to(product.vendor)
+
+
+@bp.route("/markets/<int:market_id>/import", methods=["GET", "POST"])
+@coordinator_required
+def import_vendors(market_id: int):
+    market = _market(market_id)
+    form = ImportForm()
+    preview = commit_form = None
+    if form.validate_on_submit():
+        data = form.file.data.read(imports.MAX_IMPORT_BYTES + 1)
+        try:
+            preview = imports.preview_import(market, data)
+        except Invalid as error:
+            form.file.errors = [*form.file.errors, str(error)]
+        else:
+            commit_form = ImportCommitForm(payload=imports.pack(data))
+    return render_template(
+        "admin/import.html",
+        market=market,
+        form=form,
+        preview=preview,
+        commit_form=commit_form,
+        columns=imports.IMPORT_COLUMNS,
+        max_rows=imports.MAX_IMPORT_ROWS,
+        shown=PREVIEW_ROWS,
+    )
+
+
+@bp.route("/markets/<int:market_id>/import/commit", methods=["POST"])
+@coordinator_required
+def import_commit(market_id: int):
+    market = _market(market_id)
+    form = ImportCommitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = imports.commit_import(
+            market, imports.unpack(form.payload.data), actor=current_user
+        )
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".import_vendors", market_id=market.id))
+    flash(
+        ngettext("Imported %(num)d vendor.", "Imported %(num)d vendors.", result.created)
+        + " "
+        + ngettext(
+            "%(num)d was already in the market.",
+            "%(num)d were already in the market.",
+            result.existing,
+        ),
+        "success",
+    )
+    return redirect(url_for(".market", market_id=market.id))
+
+
+def _csv_response(data: bytes, market: Market, what: str) -> Response:
+    filename = f"{market.slug}-{what}-{reports.local_today().isoformat()}.csv"
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
+    )
+
+
+def _delimiter() -> str:
+    # Excel with Indonesian regional settings splits columns on semicolons, not commas.
+    return ";" if request.args.get("delimiter") == "semicolon" else ","
+
+
+@bp.route("/markets/<int:market_id>/vendors.csv")
+@coordinator_required
+def export_vendors(market_id: int):
+    market = _market(market_id)
+    return _csv_response(imports.export_vendors(market, _delimiter()), market, "vendors")
+
+
+@bp.route("/markets/<int:market_id>/products.csv")
+@coordinator_required
+def export_products(market_id: int):
+    market = _market(market_id)
+    return _csv_response(imports.export_products(market, _delimiter()), market, "products")
+
+
+@bp.route("/markets/<int:market_id>/audit")
+@coordinator_required
+def audit(market_id: int):
+    market = _market(market_id)
+    record_type, _sep, record_id = request.args.get("record", "").partition(":")
+    log = reports.audit_page(
+        market,
+        actor_id=request.args.get("actor", type=int),
+        record_type=record_type if record_id.isdigit() else None,
+        record_id=int(record_id) if record_id.isdigit() else None,
+        page=request.args.get("page", 1, type=int),
+        per_page=AUDIT_PER_PAGE,
+    )
+    return render_template(
+        "admin/audit.html",
+        market=market,
+        log=log,
+        actor_id=request.args.get("actor", type=int),
+        record=request.args.get("record", ""),
+        labels=reports.ACTION_LABELS,
+        fields=onboarding.PROFILE_LABELS,
+    )

@@ -7,6 +7,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,15 +18,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from market.auth.forms import ChangePasswordForm, LoginForm
+from market.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from market.extensions import db, limiter, login_manager
 from market.models import User
 from market.permissions import login_required
-from market.services import accounts
+from market.services import accounts, invitations
 from market.services.audit import security_event
-from market.services.errors import Invalid
+from market.services.errors import Invalid, NotFound
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Wrong invitation links per address: enough for typos, far too few to guess 256-bit tokens.
+CLAIM_FAILURE_LIMIT = "10 per hour"
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
@@ -140,3 +144,47 @@ def change_password():
                 flash(_("Your password is changed."), "success")
                 return redirect(home_for(user))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/undangan/<token>", methods=["GET", "POST"])
+@limiter.limit(CLAIM_FAILURE_LIMIT, deduct_when=lambda response: response.status_code == 404)
+def claim(token: str):
+    """A vendor's invitation: set a password, then land on their own stall."""
+    invitation = invitations.find_usable(token)
+    form = SetPasswordForm()
+    if invitation is not None and form.validate_on_submit():
+        try:
+            user = invitations.claim(token, form.password.data)
+        except NotFound:
+            invitation = None
+        except Invalid as error:
+            form.password.errors.append(str(error))
+        else:
+            session.clear()
+            login_user(user)
+            session["started"] = session["seen"] = int(time.time())
+            security_event("login", user, via="invitation")
+            flash(
+                _(
+                    "Your password is set. Next time, log in with your WhatsApp number %(login)s.",
+                    login=invitations.display_phone(user.login),
+                ),
+                "success",
+            )
+            return redirect(url_for("manage.vendor", vendor_id=invitation.vendor_id))
+    if invitation is None:
+        security_event("invitation_refused", None, ip=request.remote_addr)
+    response = make_response(
+        render_template(
+            "auth/claim.html",
+            form=form,
+            invitation=invitation,
+            login=invitations.display_phone(invitations.login_for(invitation.vendor))
+            if invitation is not None
+            else "",
+        ),
+        200 if invitation is not None else 404,
+    )
+    # The token is in the path: no Referer may carry it to another site.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

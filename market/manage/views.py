@@ -1,15 +1,52 @@
-"""Back-office home: the markets and vendors a person may work on."""
+"""The back office of volunteers (their vendors, registering, consent, checklist, publishing,
+invitations) and of vendors (their own stall)."""
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from market.extensions import db
-from market.models import Role, Vendor
-from market.permissions import login_required, staffed_markets
+from market.manage.forms import ConsentForm, ReasonForm, VendorForm
+from market.models import Role, Vendor, utcnow
+from market.permissions import (
+    can_edit_vendor,
+    can_moderate_vendor,
+    can_publish_vendor,
+    can_view_vendor,
+    can_withdraw_consent,
+    load_or_404,
+    login_required,
+    staff_required,
+    staffed_markets,
+)
+from market.services import invitations, onboarding
+from market.services.catalogue import all_categories
+from market.services.contacts import clicks_by_vendor
+from market.services.errors import DomainError, NotReady
+from market.services.onboarding import DuplicateVendor, InvalidFields
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+bp.add_app_template_filter(invitations.display_phone, "phone")
+
+VENDORS_PER_PAGE = 30
+# Raw invitation tokens are shown only to the volunteer who made them, kept in their session
+# (never in the database) so that reloading the page still shows the link.
+INVITATION_SESSION_KEY = "invitation_links"
+MAX_LINKS_IN_SESSION = 5
 
 
 @bp.route("/")
@@ -23,4 +60,296 @@ def home():
         ).all()
         return render_template("manage/vendor_home.html", stalls=stalls)
     markets = staffed_markets(current_user)
-    return render_template("manage/home.html", markets=markets)
+    selected = next((m for m in markets if m.id == request.args.get("market", type=int)), None)
+    status = request.args.get("status")
+    status = status if status in onboarding.STATUS_FILTERS else None
+    missing = request.args.get("missing")
+    missing = missing if missing in onboarding.MISSING_FILTERS else None
+    search = request.args.get("q", "")
+    listing = onboarding.list_vendors(
+        [selected.id] if selected else [m.id for m in markets],
+        status=status,
+        missing=missing,
+        search=search,
+        page=request.args.get("page", 1, type=int),
+        per_page=VENDORS_PER_PAGE,
+    )
+    return render_template(
+        "manage/home.html",
+        markets=markets,
+        selected=selected,
+        status=status,
+        missing=missing,
+        search=search,
+        listing=listing,
+    )
+
+
+def _vendor_form(markets=None, **kwargs) -> VendorForm:
+    form = VendorForm(**kwargs)
+    locale = str(get_locale())
+    form.categories.choices = [SelectChoice(c.id, c.name_for(locale)) for c in all_categories()]
+    if markets is None:
+        del form.market
+    else:
+        form.market.choices = [SelectChoice(m.id, m.name) for m in markets]
+    return form
+
+
+def _profile_input(form: VendorForm) -> dict:
+    return {
+        "business_name": form.business_name.data,
+        "owner_name": form.owner_name.data,
+        "stall_block": form.stall_block.data,
+        "stall_number": form.stall_number.data,
+        "whatsapp": form.whatsapp.data,
+        "description": form.description.data,
+        "opening_hours": form.opening_hours.data,
+        "category_ids": form.categories.data or [],
+    }
+
+
+def _show_errors(form: VendorForm, error: InvalidFields) -> None:
+    for key, message in error.errors.items():
+        getattr(form, key).errors = [*getattr(form, key).errors, str(message)]
+
+
+@bp.route("/vendors/new", methods=["GET", "POST"])
+@staff_required
+def vendor_new():
+    markets = staffed_markets(current_user)
+    if not markets:
+        flash(_("You are not assigned to a market yet. Ask your coordinator."), "warning")
+        return redirect(url_for(".home"))
+    form = _vendor_form(markets)
+    if request.method == "GET":
+        asked = request.args.get("market", type=int)
+        form.market.data = asked if asked in {m.id for m in markets} else markets[0].id
+    duplicates = []
+    if form.validate_on_submit():
+        market = next(m for m in markets if m.id == form.market.data)
+        try:
+            vendor = onboarding.register_vendor(
+                market,
+                _profile_input(form),
+                actor=current_user,
+                allow_duplicate=form.allow_duplicate.data,
+            )
+        except InvalidFields as error:
+            _show_errors(form, error)
+        except DuplicateVendor as error:
+            duplicates = error.vendors
+        else:
+            flash(_("Draft saved: %(name)s.", name=vendor.business_name), "success")
+            return redirect(url_for(".vendor", vendor_id=vendor.id, saved=1))
+    return render_template("manage/vendor_form.html", form=form, duplicates=duplicates, vendor=None)
+
+
+@bp.route("/vendors/<int:vendor_id>")
+@login_required
+def vendor(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_view_vendor)
+    steps = onboarding.vendor_checklist(vendor)
+    return render_template(
+        "manage/vendor.html",
+        vendor=vendor,
+        steps=steps,
+        progress=onboarding.progress(steps),
+        missing=onboarding.missing_for_publish(steps),
+        taps=clicks_by_vendor([vendor.id]).get(vendor.id, 0),
+        invitation=invitations.latest_invitation(vendor),
+        now=utcnow(),
+        can_edit=can_edit_vendor(current_user, vendor),
+        can_publish=can_publish_vendor(current_user, vendor),
+        can_moderate=can_moderate_vendor(current_user, vendor),
+        saved=request.args.get("saved") == "1",
+        delete_form=ReasonForm(prefix="delete"),
+        withdraw_form=ReasonForm(prefix="withdraw"),
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
+@login_required
+def vendor_edit(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_edit_vendor)
+    form = _vendor_form(obj=vendor)
+    if request.method == "GET":
+        form.categories.data = [c.id for c in vendor.categories]
+        form.version.data = vendor.version
+    duplicates = []
+    if form.validate_on_submit():
+        try:
+            onboarding.update_vendor(
+                vendor,
+                _profile_input(form),
+                actor=current_user,
+                version=form.version.data,
+                allow_duplicate=form.allow_duplicate.data,
+            )
+        except InvalidFields as error:
+            _show_errors(form, error)
+        except DuplicateVendor as error:
+            duplicates = error.vendors
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for(".vendor", vendor_id=vendor.id))
+    return render_template(
+        "manage/vendor_form.html", form=form, duplicates=duplicates, vendor=vendor
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/consent", methods=["GET", "POST"])
+@staff_required
+def consent(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    form = ConsentForm()
+    if request.method == "GET":
+        asked = request.args.get("language")
+        form.language.data = asked if asked in onboarding.CONSENT_LANGUAGES else "id"
+    if form.validate_on_submit():
+        try:
+            onboarding.record_consent(vendor, actor=current_user, language=form.language.data)
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Consent recorded."), "success")
+            return redirect(url_for(".vendor", vendor_id=vendor.id))
+    language = form.language.data if form.language.data in onboarding.CONSENT_LANGUAGES else "id"
+    return render_template(
+        "manage/consent.html",
+        vendor=vendor,
+        form=form,
+        language=language,
+        text=onboarding.consent_text(language),
+        version=onboarding.CONSENT_VERSION,
+        withdraw_form=ReasonForm(prefix="withdraw"),
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/consent/withdraw", methods=["POST"])
+@login_required
+def withdraw_consent(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_withdraw_consent)
+    form = ReasonForm(prefix="withdraw")
+    if form.validate_on_submit():
+        onboarding.withdraw_consent(vendor, actor=current_user, reason=form.reason.data or "")
+        flash(_("Consent withdrawn: the stall is no longer shown to the public."), "success")
+    return redirect(url_for(".vendor", vendor_id=vendor.id))
+
+
+def _status_change(vendor_id: int, change, done_message: str):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    try:
+        change(vendor, actor=current_user)
+    except NotReady as error:
+        flash(
+            _("Not published yet. Still to do: %(steps)s.", steps=", ".join(error.missing)),
+            "error",
+        )
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        flash(done_message, "success")
+    return redirect(url_for(".vendor", vendor_id=vendor.id))
+
+
+@bp.route("/vendors/<int:vendor_id>/publish", methods=["POST"])
+@staff_required
+def publish(vendor_id: int):
+    return _status_change(
+        vendor_id, onboarding.publish_vendor, _("Published: shoppers can see the stall now.")
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/unpublish", methods=["POST"])
+@staff_required
+def unpublish(vendor_id: int):
+    return _status_change(
+        vendor_id, onboarding.unpublish_vendor, _("Unpublished: the stall is a draft again.")
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/hide", methods=["POST"])
+@staff_required
+def hide(vendor_id: int):
+    return _status_change(
+        vendor_id, onboarding.hide_vendor, _("Hidden: shoppers no longer see the stall.")
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/delete", methods=["POST"])
+@staff_required
+def delete(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    form = ReasonForm(prefix="delete")
+    if not form.validate_on_submit():
+        abort(400)
+    onboarding.delete_vendor(vendor, actor=current_user, reason=form.reason.data or "")
+    flash(
+        _("%(name)s is deleted. A coordinator can restore it.", name=vendor.business_name),
+        "success",
+    )
+    return redirect(url_for(".home"))
+
+
+def _claim_link(token: str) -> str:
+    public = current_app.config["MARKET_PUBLIC_URL"]
+    if public:
+        return public + url_for("auth.claim", token=token)
+    return url_for("auth.claim", token=token, _external=True)
+
+
+@bp.route("/vendors/<int:vendor_id>/invitation")
+@staff_required
+def invitation(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    latest = invitations.latest_invitation(vendor)
+    links = session.get(INVITATION_SESSION_KEY, {})
+    token = links.get(str(vendor.id))
+    usable = invitations.find_usable(token) if token else None
+    shown = None
+    if usable is not None and usable.vendor_id == vendor.id:
+        link = _claim_link(token)
+        shown = {
+            "link": link,
+            "whatsapp": invitations.whatsapp_share_url(vendor, link, usable.expires_at),
+            "qr": invitations.qr_code(link),
+        }
+    if token and shown is None:
+        links.pop(str(vendor.id), None)
+        session[INVITATION_SESSION_KEY] = links
+    return render_template(
+        "manage/invitation.html",
+        vendor=vendor,
+        latest=latest,
+        shown=shown,
+        now=utcnow(),
+        login=invitations.display_phone(invitations.login_for(vendor))
+        if invitations.login_for(vendor)
+        else "",
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/invitation", methods=["POST"])
+@staff_required
+def invite(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    try:
+        created = invitations.create_invitation(vendor, actor=current_user)
+    except NotReady as error:
+        flash(_("First add: %(steps)s.", steps=", ".join(error.missing)), "error")
+        return redirect(url_for(".vendor", vendor_id=vendor.id))
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".vendor", vendor_id=vendor.id))
+    links = {
+        key: value
+        for key, value in session.get(INVITATION_SESSION_KEY, {}).items()
+        if key != str(vendor.id)
+    }
+    links = dict(list(links.items())[-(MAX_LINKS_IN_SESSION - 1) :])
+    links[str(vendor.id)] = created.token
+    session[INVITATION_SESSION_KEY] = links
+    return redirect(url_for(".invitation", vendor_id=vendor.id))

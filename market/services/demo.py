@@ -25,11 +25,11 @@ from market.models import (
 )
 from market.services import accounts
 from market.services.catalogue import process_upload, slugify, store_photo
+from market.services.onboarding import CONSENT_VERSION
 from market.services.vlogs import parse_vlog_url
 
 DEMO_PASSWORD = "pasar-demo-2026"  # noqa: S105 - documented in the README, demo data only
 DEMO_VENDOR_PHONE = "0812-0000-0001"
-CONSENT_VERSION = "2026-01"
 
 MARKET = {
     "slug": "pasar-inpres-kebun-sayur",

@@ -1,0 +1,81 @@
+"""Forms of the coordinators' pages. The services check the values; forms carry them."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+
+from market.services.onboarding import MAX_REASON
+
+
+class MarketForm(FlaskForm):
+    name = StringField(_l("Name"), render_kw={"maxlength": 120})
+    slug = StringField(
+        _l("Web address"),
+        render_kw={"maxlength": 60, "autocapitalize": "none"},
+        description=_l(
+            "Letters, digits and dashes, e.g. pasar-inpres. Made from the name if left empty; "
+            "it cannot change later."
+        ),
+    )
+    city = StringField(_l("City"), render_kw={"maxlength": 80})
+    province = StringField(_l("Province"), render_kw={"maxlength": 80})
+    address = StringField(_l("Address"), render_kw={"maxlength": 255})
+    opening_hours = StringField(_l("Opening hours"), render_kw={"maxlength": 255})
+    description = TextAreaField(_l("Description"), render_kw={"maxlength": 4000, "rows": 4})
+    latitude = StringField(_l("Latitude"), render_kw={"inputmode": "decimal"})
+    longitude = StringField(_l("Longitude"), render_kw={"inputmode": "decimal"})
+    published = BooleanField(_l("Shown on the public site"))
+
+
+class StaffForm(FlaskForm):
+    email = StringField(
+        _l("Email"), render_kw={"type": "email", "autocomplete": "off", "autocapitalize": "none"}
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("volunteer", _l("Volunteer")),
+            SelectChoice("coordinator", _l("Coordinator")),
+        ],
+        description=_l("Only for a new account; an existing one keeps its role."),
+    )
+    name = StringField(
+        _l("Name"), render_kw={"maxlength": 120}, description=_l("Only for a new account.")
+    )
+    password = PasswordField(
+        _l("First password"),
+        render_kw={"autocomplete": "new-password"},
+        description=_l(
+            "Only for a new account: give it to the person, who changes it after logging in."
+        ),
+    )
+
+
+class ReasonRequiredForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why; the vendor and volunteers will see it."))],
+        render_kw={"maxlength": MAX_REASON},
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a CSV file."))],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class ImportCommitForm(FlaskForm):
+    payload = HiddenField(validators=[DataRequired()])
