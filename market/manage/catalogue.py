@@ -1,5 +1,493 @@
-"""Back office for a stall's catalogue: products, photos, vlog links, QRIS."""
+"""Back office for a stall's catalogue: products, photos, vlog links, QRIS.
 
-from flask import Blueprint
+Open to the vendor who owns the stall and to the staff of its market; everyone else gets a 404.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from market.manage.catalogue_forms import (
+    EditProductForm,
+    NewProductForm,
+    PhotoUploadForm,
+    ProductForm,
+    QrisForm,
+    VlogForm,
+)
+from market.models import Photo, Product, User, Vendor, VlogLink
+from market.permissions import (
+    can_edit_product,
+    can_edit_vendor,
+    can_publish_vendor,
+    load_or_404,
+    login_required,
+)
+from market.services import catalogue
+from market.services.catalogue import InvalidProduct, Refusal, StaleProduct, Upload
+from market.services.errors import DomainError, Invalid
 
 bp = Blueprint("catalogue", __name__, url_prefix="/manage")
+
+
+# --- loading records the user may work on ----------------------------------------------------
+
+
+def _vendor(vendor_id: int) -> Vendor:
+    return load_or_404(Vendor, vendor_id, can_edit_vendor)
+
+
+def _product(product_id: int) -> Product:
+    return load_or_404(Product, product_id, can_edit_product)
+
+
+def _may_edit_photo(user: User, photo: Photo) -> bool:
+    vendor = catalogue.photo_vendor(photo)
+    return vendor is not None and can_edit_vendor(user, vendor)
+
+
+def _may_edit_vlog(user: User, vlog: VlogLink) -> bool:
+    return can_edit_vendor(user, catalogue.vlog_vendor(vlog))
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _uploads(files: Iterable[FileStorage | None]) -> list[Upload]:
+    # One byte over the limit is enough for the pipeline to refuse a file by its size.
+    limit = current_app.config["MARKET_PHOTO_MAX_BYTES"] + 1
+    return [Upload(f.filename or "", f.stream.read(limit)) for f in files if f and f.filename]
+
+
+def _flash_refusals(refused: list[Refusal]) -> None:
+    for refusal in refused:
+        flash(
+            _("Not added: %(file)s. %(reason)s", file=refusal.filename, reason=refusal.message),
+            "error",
+        )
+
+
+def _finish(location: str):
+    """After an upload: a redirect, or for upload.js (which asked for JSON) where to go next."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(location=location)
+    return redirect(location, code=303)
+
+
+def _attempt(action: Callable[[], object], done: str | None = None) -> None:
+    """Run a small action; a broken rule becomes an error message instead of a change."""
+    try:
+        action()
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return
+    if done:
+        flash(done, "success")
+
+
+def _show_errors(form: ProductForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        form[name].errors = [message]
+
+
+def _base_snapshot(raw: str | None) -> dict | None:
+    try:
+        base = json.loads(raw or "")
+    except ValueError:
+        return None
+    return base if isinstance(base, dict) else None
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def _products_page(product: Product) -> str:
+    return url_for(".products", vendor_id=product.vendor_id, _anchor=f"product-{product.id}")
+
+
+@bp.get("/vendors/<int:vendor_id>/products")
+@login_required
+def products(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    return render_template(
+        "manage/products.html",
+        vendor=vendor,
+        products=catalogue.list_products(vendor),
+        deleted=catalogue.deleted_products(vendor),
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/products/new", methods=["GET", "POST"])
+@login_required
+def new_product(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    form = NewProductForm(catalogue.all_categories(), _locale())
+    status = 200
+    if form.validate_on_submit():
+        uploads = _uploads(form.photos.data or [])
+        try:
+            fields = catalogue.clean_product(form.raw())
+            product, refused = catalogue.create_product(
+                vendor, fields, actor=current_user, uploads=uploads
+            )
+        except InvalidProduct as exc:
+            _show_errors(form, exc.errors)
+            if uploads:
+                # Browsers never keep a chosen file in a form that comes back.
+                form.photos.errors = [_("Choose the photos again, please.")]
+            status = 422
+        except Invalid as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            if product.photos:
+                flash(_("“%(name)s” is saved.", name=product.name), "success")
+                location = _products_page(product)
+            else:
+                flash(
+                    _("“%(name)s” is saved. Now add a photo of it.", name=product.name), "success"
+                )
+                location = url_for(".edit_product", product_id=product.id, _anchor="photos")
+            _flash_refusals(refused)
+            return _finish(location)
+    elif form.is_submitted():
+        status = 422
+    return render_template("manage/products_new.html", vendor=vendor, form=form), status
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_product(product_id: int):
+    product = _product(product_id)
+    categories = catalogue.all_categories()
+    form = EditProductForm(categories, _locale())
+    conflict = None
+    status = 200
+    if not form.is_submitted():
+        form.fill_from(product)
+        form.version.data = product.version
+        form.base.data = json.dumps(catalogue.product_snapshot(product))
+    elif form.validate_on_submit():
+        try:
+            fields = catalogue.clean_product(form.raw())
+            changes = catalogue.update_product(
+                product,
+                fields,
+                actor=current_user,
+                version=form.version.data,
+                base=_base_snapshot(form.base.data),
+            )
+        except InvalidProduct as exc:
+            _show_errors(form, exc.errors)
+            status = 422
+        except StaleProduct as exc:
+            # Keep what was typed, but base the next save on what is saved now: saving again
+            # is then a deliberate choice made after seeing the other person's values.
+            conflict = exc.changed
+            # An IntegerField shows what was submitted (raw_data) rather than its data.
+            form.version.data, form.version.raw_data = product.version, None
+            form.base.data = json.dumps(catalogue.product_snapshot(product))
+            status = 409
+        except Invalid as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash(_("Saved.") if changes else _("Nothing was changed."), "success")
+            return redirect(_products_page(product), code=303)
+    else:
+        status = 422
+    return render_template(
+        "manage/products_edit.html",
+        vendor=product.vendor,
+        product=product,
+        form=form,
+        conflict=conflict,
+        category_names={c.slug: c.name_for(_locale()) for c in categories},
+        photo_form=PhotoUploadForm(),
+        deleted_photos=catalogue.deleted_photos(product),
+        max_photos=catalogue.MAX_PHOTOS,
+    ), status
+
+
+@bp.post("/products/<int:product_id>/availability")
+@login_required
+def product_availability(product_id: int):
+    product = _product(product_id)
+    _attempt(
+        lambda: catalogue.set_availability(
+            product, request.form.get("availability", ""), actor=current_user
+        )
+    )
+    return redirect(_products_page(product), code=303)
+
+
+@bp.post("/products/<int:product_id>/move")
+@login_required
+def product_move(product_id: int):
+    product = _product(product_id)
+    _attempt(
+        lambda: catalogue.move_product(
+            product, request.form.get("direction", ""), actor=current_user
+        )
+    )
+    return redirect(_products_page(product), code=303)
+
+
+@bp.post("/products/<int:product_id>/delete")
+@login_required
+def product_delete(product_id: int):
+    product = _product(product_id)
+    _attempt(
+        lambda: catalogue.delete_product(product, actor=current_user),
+        _(
+            "“%(name)s” is deleted. You can restore it from the deleted products below.",
+            name=product.name,
+        ),
+    )
+    return redirect(url_for(".products", vendor_id=product.vendor_id, _anchor="deleted"), code=303)
+
+
+@bp.post("/products/<int:product_id>/restore")
+@login_required
+def product_restore(product_id: int):
+    product = _product(product_id)
+    _attempt(
+        lambda: catalogue.restore_product(product, actor=current_user),
+        _("“%(name)s” is back, at the end of the list.", name=product.name),
+    )
+    return redirect(_products_page(product), code=303)
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+
+def _photo_page(photo: Photo) -> str:
+    if photo.product_id is not None:
+        return url_for(".edit_product", product_id=photo.product_id, _anchor="photos")
+    return url_for(".stall_photos", vendor_id=photo.vendor_id, _anchor="photos")
+
+
+def _add_photos(owner: Vendor | Product, form: PhotoUploadForm, location: str):
+    uploads = _uploads(form.photos.data or [])
+    if uploads:
+        _attempt(lambda: _report(*catalogue.add_photos(owner, uploads, actor=current_user)))
+    else:
+        flash(_("Choose one or more photos first."), "error")
+    return _finish(location)
+
+
+def _report(added: list[Photo], refused: list[Refusal]) -> None:
+    if added:
+        flash(
+            ngettext("%(num)d photo added.", "%(num)d photos added.", len(added)),
+            "success",
+        )
+    _flash_refusals(refused)
+
+
+@bp.post("/products/<int:product_id>/photos")
+@login_required
+def product_photos(product_id: int):
+    product = _product(product_id)
+    form = PhotoUploadForm()
+    location = url_for(".edit_product", product_id=product.id, _anchor="photos")
+    return _add_photos(product, form, location)
+
+
+@bp.route("/vendors/<int:vendor_id>/photos", methods=["GET", "POST"])
+@login_required
+def stall_photos(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    form = PhotoUploadForm()
+    if form.validate_on_submit():
+        return _add_photos(
+            vendor, form, url_for(".stall_photos", vendor_id=vendor.id, _anchor="photos")
+        )
+    return render_template(
+        "manage/photos.html",
+        vendor=vendor,
+        form=form,
+        photos=vendor.photos,
+        deleted_photos=catalogue.deleted_photos(vendor),
+        max_photos=catalogue.MAX_PHOTOS,
+    )
+
+
+@bp.post("/photos/<int:photo_id>/move")
+@login_required
+def photo_move(photo_id: int):
+    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    _attempt(
+        lambda: catalogue.move_photo(photo, request.form.get("direction", ""), actor=current_user)
+    )
+    return redirect(_photo_page(photo), code=303)
+
+
+@bp.post("/photos/<int:photo_id>/alt")
+@login_required
+def photo_alt(photo_id: int):
+    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    _attempt(
+        lambda: catalogue.set_alt_text(photo, request.form.get("alt_text", ""), actor=current_user),
+        _("Photo description saved."),
+    )
+    return redirect(_photo_page(photo), code=303)
+
+
+@bp.post("/photos/<int:photo_id>/delete")
+@login_required
+def photo_delete(photo_id: int):
+    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    _attempt(
+        lambda: catalogue.delete_photo(photo, actor=current_user),
+        _("Photo deleted. You can restore it below."),
+    )
+    return redirect(_photo_page(photo), code=303)
+
+
+@bp.post("/photos/<int:photo_id>/restore")
+@login_required
+def photo_restore(photo_id: int):
+    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    _attempt(lambda: catalogue.restore_photo(photo, actor=current_user), _("Photo restored."))
+    return redirect(_photo_page(photo), code=303)
+
+
+# --- vlog links -----------------------------------------------------------------------------
+
+
+@bp.route("/vendors/<int:vendor_id>/vlogs", methods=["GET", "POST"])
+@login_required
+def vlogs(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    products = catalogue.list_products(vendor)
+    form = VlogForm(products)
+    status = 200
+    if not form.is_submitted():
+        form.product_id.data = request.args.get("product", 0, type=int)
+    if form.validate_on_submit():
+        try:
+            catalogue.add_vlog(
+                vendor,
+                form.url.data,
+                actor=current_user,
+                product_id=form.product_id.data or None,
+                title=form.title.data,
+            )
+        except Invalid as exc:
+            form.url.errors = [str(exc)]
+            status = 422
+        else:
+            flash(_("Link added."), "success")
+            return redirect(url_for(".vlogs", vendor_id=vendor.id), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "manage/vlogs.html",
+        vendor=vendor,
+        form=form,
+        vlogs=catalogue.list_vlogs(vendor),
+        deleted=catalogue.deleted_vlogs(vendor),
+    ), status
+
+
+@bp.post("/vlogs/<int:vlog_id>/delete")
+@login_required
+def vlog_delete(vlog_id: int):
+    vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
+    _attempt(
+        lambda: catalogue.delete_vlog(vlog, actor=current_user),
+        _("Link deleted. You can restore it below."),
+    )
+    return redirect(url_for(".vlogs", vendor_id=vlog.vendor_id), code=303)
+
+
+@bp.post("/vlogs/<int:vlog_id>/restore")
+@login_required
+def vlog_restore(vlog_id: int):
+    vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
+    _attempt(lambda: catalogue.restore_vlog(vlog, actor=current_user), _("Link restored."))
+    return redirect(url_for(".vlogs", vendor_id=vlog.vendor_id), code=303)
+
+
+# --- QRIS -----------------------------------------------------------------------------------
+
+
+@bp.route("/vendors/<int:vendor_id>/qris", methods=["GET", "POST"])
+@login_required
+def qris(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    code = catalogue.get_qris(vendor)
+    form = QrisForm()
+    status = 200
+    if not form.is_submitted() and code is not None:
+        form.merchant_name.data = code.merchant_name
+    if form.validate_on_submit():
+        uploads = _uploads([form.photo.data])
+        try:
+            catalogue.save_qris(
+                vendor,
+                actor=current_user,
+                merchant_name=form.merchant_name.data,
+                upload=uploads[0] if uploads else None,
+            )
+        except Invalid as exc:
+            flash(str(exc), "error")
+            status = 422
+        else:
+            flash(
+                _("Saved. Shoppers see the QRIS code once a volunteer has verified it."), "success"
+            )
+            return _finish(url_for(".qris", vendor_id=vendor.id))
+    return render_template(
+        "manage/qris.html",
+        vendor=vendor,
+        qris=code,
+        form=form,
+        may_verify=can_publish_vendor(current_user, vendor),
+    ), status
+
+
+@bp.post("/vendors/<int:vendor_id>/qris/verify")
+@login_required
+def qris_verify(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    _attempt(
+        lambda: catalogue.verify_qris(
+            vendor,
+            actor=current_user,
+            photo_id=request.form.get("photo_id", type=int),
+            merchant_name=request.form.get("merchant_name", ""),
+        ),
+        _("Verified: shoppers now see this QRIS code."),
+    )
+    return redirect(url_for(".qris", vendor_id=vendor.id), code=303)
+
+
+@bp.post("/vendors/<int:vendor_id>/qris/unverify")
+@login_required
+def qris_unverify(vendor_id: int):
+    vendor = _vendor(vendor_id)
+    _attempt(
+        lambda: catalogue.unverify_qris(vendor, actor=current_user),
+        _("Shoppers no longer see the QRIS code until it is verified again."),
+    )
+    return redirect(url_for(".qris", vendor_id=vendor.id), code=303)

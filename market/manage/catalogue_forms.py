@@ -1,0 +1,158 @@
+"""Forms of the catalogue pages: products, photos, vlog links and the QRIS code.
+
+Fields are declared here; what makes a value acceptable (a price, a link, a photo) is decided by
+market.services.catalogue, so the same rules hold for every way in.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FileField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from market.models import Availability, Category, PriceKind, Product
+
+PHOTO_INPUT = {"accept": "image/*"}
+# Not "photos": that is the id of the photos section, which redirects jump to.
+PHOTO_INPUT_ID = "photo-files"
+PHOTOS_HINT = _l("JPEG, PNG, WebP or HEIC; several at once. Large photos are made smaller first.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ProductForm(FlaskForm):
+    name = StringField(_l("Product name"), render_kw={"autocomplete": "off", "maxlength": 120})
+    price = StringField(
+        _l("Price (Rp)"),
+        description=_l("Whole rupiah, e.g. 25000 or 25.000. May stay empty if negotiable."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    price_kind = RadioField(
+        _l("How the price works"),
+        choices=[
+            SelectChoice(PriceKind.FIXED.value, _l("Fixed price")),
+            SelectChoice(PriceKind.FROM.value, _l("From this price (mulai)")),
+            SelectChoice(PriceKind.NEGOTIABLE.value, _l("Negotiable (nego)")),
+        ],
+        default=PriceKind.FIXED.value,
+    )
+    price_note = StringField(
+        _l("Price note"),
+        description=_l("Optional, e.g. “per 3 pcs” or “per kg”."),
+        render_kw={"maxlength": 60},
+    )
+    availability = RadioField(
+        _l("Availability"),
+        choices=[
+            SelectChoice(Availability.IN_STOCK.value, _l("In stock")),
+            SelectChoice(Availability.SOLD_OUT.value, _l("Sold out")),
+            SelectChoice(Availability.PRE_ORDER.value, _l("Pre-order")),
+        ],
+        default=Availability.IN_STOCK.value,
+    )
+    description = TextAreaField(_l("Description"), render_kw={"rows": 4})
+    categories = MultiCheckboxField(_l("Categories"), coerce=int, validators=[Optional()])
+    halal = BooleanField(_l("Halal"))
+    permit_number = StringField(
+        _l("PIRT or BPOM number"),
+        description=_l("For food and drinks, as printed on the pack."),
+        render_kw={"maxlength": 40},
+    )
+    material = StringField(
+        _l("Material or motif"),
+        description=_l("E.g. glass beads, Dayak motif; rattan; sasirangan cloth."),
+        render_kw={"maxlength": 120},
+    )
+
+    def __init__(self, categories: list[Category], locale: str, **kwargs):
+        super().__init__(**kwargs)
+        self.categories.choices = [SelectChoice(c.id, c.name_for(locale)) for c in categories]
+
+    def fill_from(self, product: Product) -> None:
+        """Show a saved product in the form."""
+        for name in ("name", "description", "price_note", "permit_number", "material", "halal"):
+            getattr(self, name).data = getattr(product, name)
+        self.price.data = "" if product.price_idr is None else str(product.price_idr)
+        self.price_kind.data = product.price_kind.value
+        self.availability.data = product.availability.value
+        self.categories.data = [c.id for c in product.categories]
+
+    def raw(self) -> dict:
+        """The typed values, as market.services.catalogue.clean_product reads them."""
+        return {
+            "name": self.name.data,
+            "description": self.description.data,
+            "price": self.price.data,
+            "price_kind": self.price_kind.data,
+            "price_note": self.price_note.data,
+            "availability": self.availability.data,
+            "halal": self.halal.data,
+            "permit_number": self.permit_number.data,
+            "material": self.material.data,
+            "categories": self.categories.data or [],
+        }
+
+
+class NewProductForm(ProductForm):
+    photos = MultipleFileField(
+        _l("Photos"), description=PHOTOS_HINT, render_kw=PHOTO_INPUT, id=PHOTO_INPUT_ID
+    )
+
+
+class EditProductForm(ProductForm):
+    # The version and the field values the form was opened with: a save based on an older
+    # version is checked against what changed meanwhile (see update_product).
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    base = HiddenField()
+
+
+class PhotoUploadForm(FlaskForm):
+    photos = MultipleFileField(
+        _l("Add photos"), description=PHOTOS_HINT, render_kw=PHOTO_INPUT, id=PHOTO_INPUT_ID
+    )
+
+
+class VlogForm(FlaskForm):
+    url = StringField(
+        _l("Link to the video"),
+        description=_l(
+            "YouTube, TikTok, Instagram or Facebook: copy it with the app's Share button."
+        ),
+        render_kw={"inputmode": "url", "autocomplete": "off", "autocapitalize": "none"},
+    )
+    title = StringField(_l("Title (optional)"), render_kw={"maxlength": 120})
+    product_id = SelectField(_l("Shows"), coerce=int, validators=[Optional()])
+
+    def __init__(self, products: list[Product], **kwargs):
+        super().__init__(**kwargs)
+        self.product_id.choices = [SelectChoice(0, _l("The whole stall"))] + [
+            SelectChoice(p.id, p.name) for p in products
+        ]
+
+
+class QrisForm(FlaskForm):
+    photo = FileField(
+        _l("Photo of the QRIS sticker"),
+        description=_l("Take it straight on, with the whole code and the merchant name sharp."),
+        render_kw=PHOTO_INPUT,
+    )
+    merchant_name = StringField(
+        _l("Merchant name"),
+        description=_l("Exactly as printed on the sticker, under the code."),
+        render_kw={"maxlength": 120},
+    )

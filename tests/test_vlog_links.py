@@ -1,0 +1,194 @@
+"""Vlog links on a stall or a product, through the vlogs page: real shapes are recognised,
+hostile ones refused with nothing stored; the parser itself is tested in test_vlogs.py."""
+
+import pytest
+from sqlalchemy import func, select
+
+from market.extensions import db
+from market.models import AuditEvent, VlogLink
+from market.services import catalogue
+from market.services.errors import Invalid
+from tests.catalogue_helpers import (
+    build_world,
+    en,  # noqa: F401
+    log_in_english,
+    reload,
+    token,
+)
+from tests.conftest import make_product
+
+pytestmark = pytest.mark.usefixtures("en")
+
+
+@pytest.fixture
+def world(ctx):
+    return build_world()
+
+
+def add(client, world, url: str, **extra):
+    return client.post(
+        f"/manage/vendors/{world['vendor'].id}/vlogs",
+        data={"url": url, "csrf_token": token(client)} | extra,
+    )
+
+
+def links() -> list[tuple[str, str, str | None]]:
+    reload()
+    return [
+        (v.platform.value, v.url, v.video_id)
+        for v in db.session.scalars(select(VlogLink).order_by(VlogLink.id))
+    ]
+
+
+# (pasted, platform, stored link, video id)
+ACCEPTED = [
+    (
+        "https://m.youtube.com/watch?v=aBcDeFgHiJk&si=share123",
+        "youtube",
+        "https://www.youtube.com/watch?v=aBcDeFgHiJk",
+        "aBcDeFgHiJk",
+    ),
+    (
+        "youtube.com/shorts/aBcDeFgHiJk?feature=share",
+        "youtube",
+        "https://www.youtube.com/shorts/aBcDeFgHiJk",
+        "aBcDeFgHiJk",
+    ),
+    (
+        "https://www.tiktok.com/@amplang.busri/video/7301234567890123456?lang=id",
+        "tiktok",
+        "https://www.tiktok.com/@amplang.busri/video/7301234567890123456",
+        "7301234567890123456",
+    ),
+    ("https://vt.tiktok.com/ZSabc123/", "tiktok", "https://vt.tiktok.com/ZSabc123/", None),
+    (
+        "https://www.instagram.com/reel/C1a2B3c4D5e/?igsh=abc",
+        "instagram",
+        "https://www.instagram.com/reel/C1a2B3c4D5e/",
+        "C1a2B3c4D5e",
+    ),
+    ("https://fb.watch/abCDef12/", "facebook", "https://fb.watch/abCDef12/", None),
+    (
+        "https://kulinerbalikpapan.example.id/2026/amplang",
+        "other",
+        "https://kulinerbalikpapan.example.id/2026/amplang",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("pasted", "platform", "url", "video_id"), ACCEPTED)
+def test_pasted_links_are_recognised(world, client, pasted, platform, url, video_id):
+    log_in_english(client, world["people"]["vendor"])
+    before = links()
+    response = add(client, world, pasted)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert links() == [*before, (platform, url, video_id)]
+
+
+REFUSED = [
+    ("javascript:alert(document.cookie)", "Only web links (starting with https://) can be added."),
+    ("JaVaScRiPt:alert(1)//youtube.com", "Only web links (starting with https://) can be added."),
+    ("data:text/html;base64,PHNjcmlwdD4=", "Only web links (starting with https://) can be added."),
+    ("ftp://files.example.org/video.mp4", "Only web links (starting with https://) can be added."),
+    ("java\tscript:alert(1)", "That does not look like a link to a web page."),
+    ("https://user:pw@youtube.com/watch?v=aBcDeFgHiJk", "Links with a user name or password"),
+    ("http://192.168.1.1/admin", "That does not look like a link to a web page."),
+    ("https://youtu.be/short", "That link looks incomplete."),
+    ("", "Paste the link to the video."),
+]
+
+
+@pytest.mark.parametrize(("pasted", "message"), REFUSED)
+def test_hostile_and_broken_links_are_refused(world, client, pasted, message):
+    log_in_english(client, world["people"]["vendor"])
+    before = links()
+    response = add(client, world, pasted, title="<script>x</script>")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "<script>x</script>" not in page
+    assert links() == before
+
+
+def test_a_link_for_one_product(world, client):
+    log_in_english(client, world["people"]["volunteer"])
+    product = world["product"]
+    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs?product={product.id}")
+    assert f'<option selected value="{product.id}">' in page.get_data(as_text=True)
+    response = add(
+        client, world, "https://youtu.be/zzzzzzzzzzz", product_id=product.id, title="Cara bikin"
+    )
+    assert response.status_code == 303
+    reload()
+    vlog = db.session.scalar(select(VlogLink).where(VlogLink.video_id == "zzzzzzzzzzz"))
+    assert (vlog.product_id, vlog.title) == (product.id, "Cara bikin")
+    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
+    assert "https://i.ytimg.com/vi/zzzzzzzzzzz/hqdefault.jpg" in page
+    assert 'rel="nofollow ugc noopener"' in page
+
+
+def test_another_vendors_product_cannot_be_chosen(world, client):
+    stranger = make_product(world["neighbour"])
+    log_in_english(client, world["people"]["vendor"])
+    response = add(client, world, "https://youtu.be/zzzzzzzzzzz", product_id=stranger.id)
+    assert response.status_code == 422
+    reload()
+    assert db.session.scalar(select(func.count(VlogLink.id))) == 1
+    # The service refuses it too, whatever the form allows.
+    with pytest.raises(Invalid, match="Choose the stall or one of its products"):
+        catalogue.add_vlog(
+            world["vendor"],
+            "https://youtu.be/zzzzzzzzzzz",
+            actor=world["people"]["volunteer"],
+            product_id=stranger.id,
+        )
+
+
+def test_the_same_link_twice_is_refused(world, client):
+    log_in_english(client, world["people"]["vendor"])
+    response = add(client, world, "https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+    assert response.status_code == 422
+    assert "This link is already there." in response.get_data(as_text=True)
+
+
+def test_delete_and_restore_a_link(world, client):
+    vlog = world["vlog"]
+    log_in_english(client, world["people"]["vendor"])
+    client.post(f"/manage/vlogs/{vlog.id}/delete", data={"csrf_token": token(client)})
+    reload()
+    assert catalogue.list_vlogs(world["vendor"]) == []
+    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
+    assert "Deleted links (1)" in page
+    assert "No vlog yet." in page
+    client.post(f"/manage/vlogs/{vlog.id}/restore", data={"csrf_token": token(client)})
+    reload()
+    assert catalogue.list_vlogs(world["vendor"]) == [vlog]
+    assert list(
+        db.session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("vlog.%"))
+            .order_by(AuditEvent.id)
+        )
+    ) == ["vlog.add", "vlog.delete", "vlog.restore"]
+
+
+def test_links_of_deleted_products_are_not_listed(world):
+    volunteer = world["people"]["volunteer"]
+    catalogue.add_vlog(
+        world["vendor"],
+        "https://youtu.be/yyyyyyyyyyy",
+        actor=volunteer,
+        product_id=world["product"].id,
+    )
+    assert len(catalogue.list_vlogs(world["vendor"])) == 2
+    catalogue.delete_product(world["product"], actor=volunteer)
+    assert catalogue.list_vlogs(world["vendor"]) == [world["vlog"]]
+
+
+def test_the_number_of_links_is_limited(world, monkeypatch):
+    monkeypatch.setattr(catalogue, "MAX_VLOGS", 1)
+    with pytest.raises(Invalid, match="There are already 1 links"):
+        catalogue.add_vlog(
+            world["vendor"], "https://youtu.be/yyyyyyyyyyy", actor=world["people"]["volunteer"]
+        )
