@@ -18,6 +18,7 @@ from market.extensions import (
     login_manager,
     migrate,
 )
+from market.pagecache import PageCache
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -74,6 +75,7 @@ def register_cli(app: Flask) -> None:
 
 
 def register_middleware(app: Flask) -> None:
+    app.wsgi_app = PageCache(app)
     web.serve_static(app)
     hops = app.config["MARKET_PROXY_HOPS"]
     if hops:

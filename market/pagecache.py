@@ -1,47 +1,66 @@
-"""The page cache: public pages rendered once for anonymous visitors, shared by every process
-through Redis when MARKET_REDIS_URL is set, and invalidated by any committed catalogue change."""
+"""The page cache: public pages rendered once for anonymous visitors and answered before Flask
+runs, shared by every process through Redis when MARKET_REDIS_URL is set, and invalidated by any
+committed change to what public pages show."""
 
 import hashlib
+import logging
 from functools import wraps
 from pathlib import Path
 
-from flask import Response, current_app, make_response, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, make_response, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request
 
 from market.extensions import cache
 from market.models import Category, Market, MarketStaff, Photo, Product, QrisCode, Vendor, VlogLink
+from market.web import locale_for
 
 # Rows whose change can show on a public page. Contact clicks and audit events cannot.
 PUBLIC_MODELS = (Category, Market, MarketStaff, Photo, Product, QrisCode, Vendor, VlogLink)
 GENERATION_KEY = "generation"
+# Set by cached_page on responses that are the same for every anonymous visitor; the middleware
+# removes it before anything leaves the server.
+MARKER = "X-Pasar-Page-Cache"
+# Headers that describe one response's body, not the page: recomputed by the WSGI server.
+_BODY_HEADERS = {"content-length"}
+
+log = logging.getLogger("market.pagecache")
 
 
-def generation() -> int:
-    return int(cache.get(GENERATION_KEY) or 0)
+def _backend(app: Flask):
+    return app.extensions["cache"][cache]
 
 
-def invalidate() -> None:
-    """Every cached page becomes stale at once; the atomic increment is safe across processes."""
-    # The backend's own increment: INCR on Redis, so concurrent writers never lose a bump.
-    if cache.cache.inc(GENERATION_KEY) is None:
-        cache.set(GENERATION_KEY, generation() + 1, timeout=0)
+def generation(app: Flask | None = None) -> int:
+    return int(_backend(app or current_app).get(GENERATION_KEY) or 0)
+
+
+def invalidate(app: Flask | None = None) -> None:
+    """Every cached page becomes stale at once; the backend's own increment (INCR on Redis)
+    is atomic, so concurrent writers never lose a bump."""
+    backend = _backend(app or current_app)
+    if backend.inc(GENERATION_KEY) is None:
+        backend.set(GENERATION_KEY, generation(app) + 1, timeout=0)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_public_changes(session, _flush_context, _instances):
-    if any(
-        isinstance(obj, PUBLIC_MODELS) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, PUBLIC_MODELS) for obj in changed):
         session.info["public_changed"] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _invalidate_after_commit(session):
     if session.info.pop("public_changed", False):
-        invalidate()
+        try:
+            invalidate()
+        except Exception:
+            # The change is committed; a cache that cannot be reached serves nothing stale,
+            # because the middleware cannot read from it either.
+            log.warning("page cache unreachable: not invalidated", exc_info=True)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -49,13 +68,39 @@ def _forget_after_rollback(session):
     session.info.pop("public_changed", None)
 
 
+def cached_page(view):
+    """Mark an anonymous visitor's page as shareable: an ETag of the page itself (weak, since
+    compression changes the bytes) for 304s, public caching headers, and the marker that lets
+    the middleware keep it."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        shareable = (
+            response.status_code == 200
+            and not current_user.is_authenticated
+            and "_flashes" not in session
+        )
+        if not shareable:
+            return response
+        response.add_etag(weak=True)
+        response.cache_control.public = True
+        seconds = current_app.config["MARKET_CACHE_SECONDS"]
+        response.cache_control.max_age = seconds
+        response.cache_control.no_cache = seconds == 0
+        response.vary.update(("Cookie", "Accept-Language"))
+        response.headers[MARKER] = "1"
+        return response.make_conditional(request)
+
+    return wrapper
+
+
 _build_tokens: dict[int, str] = {}
 
 
-def _build_token() -> str:
+def _build_token(app: Flask) -> str:
     """Changes when the templates or static files change (a deploy), so no process serves
     pages that point at old, fingerprinted stylesheets from a shared cache."""
-    app = current_app._get_current_object()
     token = _build_tokens.get(id(app))
     if token is None:
         digest = hashlib.sha256()
@@ -68,44 +113,86 @@ def _build_token() -> str:
     return token
 
 
-def _cacheable() -> bool:
-    return (
-        current_app.config["MARKET_PAGE_CACHE"]
-        and request.method == "GET"
-        and not current_user.is_authenticated
-        and "_flashes" not in session
-    )
+class PageCache:
+    """WSGI middleware in front of Flask: a visitor without a session asking for a page that
+    cached_page marked gets the stored response without Flask, the database or the templates."""
 
+    def __init__(self, app: Flask):
+        self.app = app
+        self.next = app.wsgi_app
+        self.session_cookies = (app.config["SESSION_COOKIE_NAME"] + "=", "remember_token=")
 
-def cached_page(view):
-    """Serve anonymous GETs from the cache; pages carry an ETag so repeat visits get a 304.
-
-    The ETag is a hash of the page itself: weak, because compression changes the bytes."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not _cacheable():
-            return view(*args, **kwargs)
-        key = f"page:{_build_token()}:{generation()}:{get_locale()}:{request.full_path}"
-        entry = cache.get(key)
+    def __call__(self, environ, start_response):
+        if not self._eligible(environ):
+            return self._forward(None, environ, start_response)
+        try:
+            key = self._key(environ)
+            entry = _backend(self.app).get(key)
+        except Exception:
+            log.warning("page cache unreachable: rendering", exc_info=True)
+            return self._forward(None, environ, start_response)
         if entry is None:
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200:
-                return response
-            body = response.get_data()
-            entry = {
-                "body": body,
-                "mimetype": response.mimetype,
-                "etag": hashlib.blake2b(body, digest_size=12).hexdigest(),
-            }
-            cache.set(key, entry)
-        response = Response(entry["body"], mimetype=entry["mimetype"])
-        response.set_etag(entry["etag"], weak=True)
-        response.cache_control.public = True
-        seconds = current_app.config["MARKET_CACHE_SECONDS"]
-        response.cache_control.max_age = seconds
-        response.cache_control.no_cache = seconds == 0
-        response.vary.update(("Cookie", "Accept-Language"))
-        return response.make_conditional(request)
+            return self._forward(key, environ, start_response)
+        status, headers, body, etag = entry
+        if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            kept = [
+                (k, v) for k, v in headers if k.lower() not in ("content-type", "content-encoding")
+            ]
+            start_response("304 NOT MODIFIED", kept)
+            return [b""]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
-    return wrapper
+    def _eligible(self, environ) -> bool:
+        cookies = environ.get("HTTP_COOKIE", "")
+        return (
+            environ["REQUEST_METHOD"] == "GET"
+            and self.app.config["MARKET_PAGE_CACHE"]
+            and not any(name in cookies for name in self.session_cookies)
+        )
+
+    def _key(self, environ) -> str:
+        request = Request(environ)
+        encoding = environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower()
+        return ":".join(
+            (
+                "page",
+                _build_token(self.app),
+                str(generation(self.app)),
+                locale_for(request),
+                encoding,
+                request.full_path,
+            )
+        )
+
+    def _forward(self, key: str | None, environ, start_response):
+        """Run Flask; keep the response when it is marked, it is a 200 and sets no cookie."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            kept = [(k, v) for k, v in headers if k != MARKER]
+            return start_response(status, kept, exc_info)
+
+        result = self.next(environ, capture)
+        headers = captured.get("headers", [])
+        storable = (
+            key is not None
+            and captured.get("status", "").startswith("200")
+            and any(k == MARKER for k, _ in headers)
+            and not any(k.lower() == "set-cookie" for k, _ in headers)
+        )
+        if not storable:
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        kept = [(k, v) for k, v in headers if k != MARKER and k.lower() not in _BODY_HEADERS]
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        try:
+            _backend(self.app).set(key, (captured["status"], kept, body, etag))
+        except Exception:
+            log.warning("page cache unreachable: not stored", exc_info=True)
+        return [body]

@@ -77,6 +77,8 @@ def _check_prefix(prefix: str) -> str:
 class LocalStorage:
     """Files under one folder; writes are atomic so a reader never sees half a photo."""
 
+    public_url = None  # the app serves these files itself, at /media/<key>
+
     def __init__(self, root: Path | str):
         self.root = Path(root)
 

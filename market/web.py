@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_static_digest import FlaskStaticDigest
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 from whitenoise import WhiteNoise
 
 from market.extensions import db, write_intent
@@ -55,18 +56,22 @@ log = logging.getLogger("market.web")
 
 
 def select_locale() -> str | None:
-    """?lang= (remembered in a cookie), then the user's setting, then Accept-Language.
-    Outside a request (commands, jobs) the default locale applies."""
+    """The locale of this request; outside a request (commands, jobs) the default applies."""
     if not has_request_context():
         return None
+    return locale_for(request, current_user)
+
+
+def locale_for(request: Request, user=None) -> str:
+    """?lang= (remembered in a cookie), then the user's setting, then Accept-Language."""
     asked = request.args.get("lang")
     if asked in LOCALES:
         return asked
     remembered = request.cookies.get(LANGUAGE_COOKIE)
     if remembered in LOCALES:
         return remembered
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
+    if user is not None and user.is_authenticated and user.locale in LOCALES:
+        return user.locale
     return request.accept_languages.best_match(LOCALES) or "id"
 
 
@@ -141,8 +146,18 @@ def absolute_url_for(endpoint: str, **values) -> str:
 
 
 def photo_url(photo: Photo, width: int) -> str:
+    """Public URL of a photo variant: the bucket's own address when it has one, else ours."""
     key = photo.key(width)
-    return current_app.extensions["market_storage"].url(key) or url_for("storefront.media", key=key)
+    storage = current_app.extensions["market_storage"]
+    if storage.public_url:
+        return storage.url(key)
+    # Pages show dozens of photos: build our own URLs without a url_for per photo.
+    base = current_app.extensions.get("market_media_base")
+    if base is None:
+        base = current_app.extensions["market_media_base"] = url_for("storefront.media", key="-")[
+            :-1
+        ]
+    return base + key
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -74,3 +74,32 @@ def test_the_cache_can_be_turned_off(app, client):
         app.config["MARKET_PAGE_CACHE"] = True
     assert statements
     assert response.status_code == 200
+
+
+def test_cached_answers_carry_the_same_headers_and_no_marker(client):
+    market = make_market()
+    path = f"/pasar/{market.slug}/"
+    first = client.get(path)
+    second = client.get(path)
+    assert "X-Pasar-Page-Cache" not in first.headers and "X-Pasar-Page-Cache" not in second.headers
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "ETag", "Cache-Control"):
+        assert second.headers[header] == first.headers[header], header
+    again = client.get(path, headers={"If-None-Match": second.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_responses_that_set_a_cookie_are_not_shared(client):
+    market = make_market()
+    path = f"/pasar/{market.slug}/?lang=en"
+    assert "Set-Cookie" in client.get(path).headers
+    # A visitor without the cookie asking the same URL still gets their cookie.
+    assert "Set-Cookie" in client.application.test_client().get(path).headers
+
+
+def test_compressed_and_plain_answers_are_cached_apart(client):
+    market = make_market()
+    path = f"/pasar/{market.slug}/"
+    plain = client.get(path).get_data()
+    packed = client.get(path, headers={"Accept-Encoding": "br"})
+    assert packed.headers.get("Content-Encoding") == "br"
+    assert client.get(path).get_data() == plain
