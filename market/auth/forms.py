@@ -5,16 +5,23 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+# WTForms has no Indonesian messages of its own: its checks speak through our catalogue.
+REQUIRED = DataRequired(_l("This field is required."))
+
+
+def _at_most(n: int) -> Length:
+    return Length(max=n, message=_l("Use at most %(max)d characters."))
+
 
 class LoginForm(FlaskForm):
     login = StringField(
         _l("Email or WhatsApp number"),
-        validators=[DataRequired(), Length(max=254)],
+        validators=[REQUIRED, _at_most(254)],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(max=256)],
+        validators=[REQUIRED, _at_most(256)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -23,13 +30,13 @@ class LoginForm(FlaskForm):
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(max=256)],
+        validators=[REQUIRED, _at_most(256)],
         render_kw={"autocomplete": "new-password"},
         description=_l("At least 8 characters. A few words you remember work well."),
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[REQUIRED, EqualTo("password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -37,6 +44,6 @@ class SetPasswordForm(FlaskForm):
 class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
         _l("Current password"),
-        validators=[DataRequired(), Length(max=256)],
+        validators=[REQUIRED, _at_most(256)],
         render_kw={"autocomplete": "current-password"},
     )
