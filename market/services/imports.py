@@ -18,6 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -65,9 +66,14 @@ IMPORT_COLUMNS = tuple(COLUMN_ALIASES)
 # --- reading a CSV ----------------------------------------------------------------------------
 
 
+def _runs_as_formula(value: str) -> bool:
+    """A formula, or a formula behind apostrophes (as neutralise leaves one)."""
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def _plain(value: str) -> str:
     """Undo the export's formula neutralisation, so an exported file imports unchanged."""
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+    if value.startswith("'") and _runs_as_formula(value):
         return value[1:]
     return value
 
@@ -219,7 +225,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
                 _l(
                     "The file has more than %(limit)s vendors. Import at most %(limit)s rows at "
                     "a time: split the file.",
-                    limit=f"{MAX_IMPORT_ROWS:,}",
+                    limit=format_number(MAX_IMPORT_ROWS),
                 )
             )
         row = ImportRow(
@@ -410,8 +416,10 @@ def unpack(payload: str) -> bytes:
 
 
 def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP advice);
+    so does text that already starts with apostrophes before one, so that the import, which
+    takes one apostrophe off, gives back exactly what was typed."""
+    if isinstance(value, str) and _runs_as_formula(value):
         return "'" + value
     return value
 
