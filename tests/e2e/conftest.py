@@ -1,12 +1,19 @@
 """Fixtures for browser tests: gunicorn on a free loopback port with a fresh database and the
-demo data, Debian's Chromium driven by Playwright, axe-core, and screenshots for review."""
+demo data, Debian's Chromium driven by Playwright, axe-core, and screenshots for review.
 
+Pages run under the app's real Content-Security-Policy (axe is evaluated through the DevTools
+protocol, which the policy does not govern), so a blocked inline style or script fails a test.
+Requests to other sites are answered with stubs: the tests run offline and stay fast."""
+
+import io
 import json
 import os
 import shutil
+from functools import cache
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from market.services.demo import DEMO_PASSWORD
 from tests.live import ROOT, app_env, flask, serve
@@ -24,9 +31,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    # Offline whatever the machine's network: a page can reach only the test server, and
+    # a stray request fails at once instead of waiting for DNS.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+# Recorded from the first moment of every document, before any of the page's own code runs.
+WATCH_CSP = """document.addEventListener("securitypolicyviolation", (event) => {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});"""
 
 
 def _missing_tools() -> str | None:
@@ -72,10 +88,29 @@ def base_url(live_server):
     return live_server
 
 
-def _new_page(browser, base_url, device: dict):
-    # bypass_csp lets the test inject axe-core; the app's own pages never need it.
-    context = browser.new_context(base_url=base_url, bypass_csp=True, **device)
+@cache
+def _stub_image() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (480, 360), (90, 90, 90)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _answer_offline(route) -> None:
+    """Stand in for other sites (YouTube thumbnails and player): nothing leaves the machine."""
+    if route.request.resource_type == "image":
+        route.fulfill(content_type="image/jpeg", body=_stub_image())
+    else:
+        route.fulfill(
+            content_type="text/html",
+            body=f"<!doctype html><title>Offline</title><p>Stand-in for {route.request.url}",
+        )
+
+
+def _new_page(browser, base_url, device: dict, **options):
+    context = browser.new_context(base_url=base_url, **device, **options)
     context.set_default_timeout(15_000)
+    context.add_init_script(WATCH_CSP)
+    context.route(lambda url: not url.startswith(base_url), _answer_offline)
     return context.new_page()
 
 
@@ -93,14 +128,27 @@ def desktop(browser, base_url):
     page.context.close()
 
 
+@pytest.fixture
+def phone_id(browser, base_url):
+    """A phone set to Indonesian, as most shoppers' phones are."""
+    page = _new_page(browser, base_url, PHONE, locale="id-ID")
+    yield page
+    page.context.close()
+
+
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+@cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
 def assert_accessible(page, label: str) -> None:
     """No serious or critical axe-core violations on the current page."""
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(_axe_source())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
@@ -108,6 +156,20 @@ def assert_accessible(page, label: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{label}: " + json.dumps(bad, indent=1)
+
+
+def assert_no_csp_violations(page, label: str) -> None:
+    """The Content-Security-Policy blocked nothing on the current page (an inline style or
+    script, a resource from a site the policy does not name)."""
+    blocked = page.evaluate("window.__cspViolations || []")
+    assert not blocked, f"{label}: " + "; ".join(blocked)
+
+
+def check_page(page, name: str) -> None:
+    """What every page of a journey must pass, and its screenshot for the reviewer."""
+    assert_no_csp_violations(page, name)
+    assert_accessible(page, name)
+    screenshot(page, name)
 
 
 def log_in(page, login: str, password: str = DEMO_PASSWORD) -> None:
