@@ -19,6 +19,7 @@ from market.extensions import (
     migrate,
 )
 from market.pagecache import PageCache
+from market.services.audit import log_to_stderr
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -28,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_settings(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    log_to_stderr()
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)

@@ -1,6 +1,7 @@
 """Flask commands: create-user, seed-demo, import-vendors, export-vendors, backup, restore,
-seed-bench."""
+collect-garbage, seed-bench."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Market, Role, User
-from market.services import accounts, backup, demo, imports, synthetic
+from market.services import accounts, backup, demo, housekeeping, imports, synthetic
 from market.services.errors import DomainError, Invalid
 
 
@@ -150,6 +151,27 @@ def restore_command(path):
     click.echo(f"Restored revision {manifest.revision}; row counts match the backup.")
 
 
+@click.command("collect-garbage")
+@click.option(
+    "--grace-minutes",
+    default=int(housekeeping.DEFAULT_GRACE.total_seconds() // 60),
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Spare files saved more recently than this (uploads in progress).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@with_appcontext
+def collect_garbage(grace_minutes, dry_run):
+    """Remove photo files that no photo uses (left by crashes, full disks and erasures)."""
+    report = housekeeping.collect_garbage(timedelta(minutes=grace_minutes), dry_run=dry_run)
+    for key in report.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
+    click.echo(
+        f"{len(report.removed)} unused photo files {'found' if dry_run else 'removed'}, "
+        f"{report.incomplete} incomplete files removed, {report.kept} kept"
+    )
+
+
 @click.command("seed-bench")
 @click.option("--markets", default=50, show_default=True)
 @click.option("--vendors", default=400, show_default=True, help="Per market.")
@@ -171,5 +193,6 @@ commands = [
     export_vendors,
     backup_command,
     restore_command,
+    collect_garbage,
     seed_bench,
 ]

@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 
 DEVELOPMENT_SECRET_MARKER = "dev-"  # noqa: S105 - a prefix, not a secret
+# A Redis that stops answering costs a request at most this long, not a hung worker.
+REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
 
 class ConfigError(RuntimeError):
@@ -74,8 +76,14 @@ def load_settings(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 64 * 1024 * 1024),
         "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS") or None,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis out of reach: limits are counted in each process meanwhile (logged), and
+        # pages are rendered uncached (market.pagecache), rather than failing requests.
+        "RATELIMIT_STORAGE_OPTIONS": dict(REDIS_TIMEOUTS) if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
+        "CACHE_OPTIONS": dict(REDIS_TIMEOUTS) if redis_url else None,
         "CACHE_KEY_PREFIX": "pasar:",
         "CACHE_DEFAULT_TIMEOUT": 600,
         "CACHE_THRESHOLD": 2000,

@@ -161,6 +161,10 @@ class PageCache:
                 str(generation(self.app)),
                 locale_for(request),
                 encoding,
+                # Pages hold absolute links made from the scheme and host asked for (unless
+                # MARKET_PUBLIC_URL is set): a forged Host must never reach other visitors,
+                # and a host that TRUSTED_HOSTS refuses never gets past a miss to Flask.
+                request.host_url,
                 request.full_path,
             )
         )

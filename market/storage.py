@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -21,7 +22,9 @@ class Storage(Protocol):
     """Byte storage addressed by slash-separated keys such as ``photos/ab/abcd…-400.webp``."""
 
     def save(self, key: str, data: bytes, content_type: str) -> None:
-        """Store ``data`` under ``key``; does nothing if the key already exists."""
+        """Store ``data`` under ``key``. If the key exists its bytes stay, but it counts as
+        saved now, so garbage collection spares it until the row that uses it is committed.
+        Raises OSError when the storage cannot take the write (a full disk, a bucket down)."""
 
     def open(self, key: str) -> bytes:
         """Return the bytes under ``key``; raises FileNotFoundError if there are none."""
@@ -37,6 +40,15 @@ class Storage(Protocol):
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key that starts with ``prefix``."""
+
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """Every stored key that starts with ``prefix``, with when it was last saved (UTC)."""
+
+    def saved_at(self, key: str) -> datetime | None:
+        """When ``key`` was last saved (UTC), or None if nothing is stored under it."""
+
+    def purge_incomplete(self, before: datetime) -> int:
+        """Remove what saves interrupted before ``before`` left behind; return how many."""
 
 
 def check_key(key: str) -> str:
@@ -91,7 +103,11 @@ class LocalStorage:
     def save(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
         if path.is_file():
-            return
+            try:
+                os.utime(path)
+                return
+            except FileNotFoundError:
+                pass  # removed meanwhile: write it again
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target and rename: os.replace is atomic within one filesystem, so
         # concurrent readers see the old state or the whole file, and a crash leaves only a
@@ -129,6 +145,28 @@ class LocalStorage:
         return None
 
     def keys(self, prefix: str = "") -> Iterator[str]:
+        for key, _path in self._walk(prefix):
+            yield key
+
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        for key, path in self._walk(prefix):
+            modified = _mtime(path)
+            if modified is not None:
+                yield key, modified
+
+    def saved_at(self, key: str) -> datetime | None:
+        return _mtime(self._path(key))
+
+    def purge_incomplete(self, before: datetime) -> int:
+        removed = 0
+        for path in self.root.rglob(_TEMP_PREFIX + "*") if self.root.is_dir() else ():
+            modified = _mtime(path)
+            if path.is_file() and modified is not None and modified < before:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, Path]]:
         _check_prefix(prefix)
         # Start the walk at the deepest folder the prefix names, not at the root.
         folder, _, _ = prefix.rpartition("/")
@@ -143,7 +181,14 @@ class LocalStorage:
                     continue
                 key = name if relative_dir == "." else f"{relative_dir}/{name}"
                 if key.startswith(prefix):
-                    yield key
+                    yield key, Path(dirpath, name)
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 class S3Storage:
@@ -183,15 +228,29 @@ class S3Storage:
         return str(error.get("Code")) in ("404", "NoSuchKey", "NotFound")
 
     def save(self, key: str, data: bytes, content_type: str) -> None:
-        if self.exists(key):
-            return
-        self._client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            CacheControl=IMMUTABLE_CACHE_CONTROL,
-        )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            if self.exists(key):
+                # Copying an object onto itself is how S3 marks it as saved now.
+                self._client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": key},
+                    MetadataDirective="REPLACE",
+                    ContentType=content_type,
+                    CacheControl=IMMUTABLE_CACHE_CONTROL,
+                )
+                return
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl=IMMUTABLE_CACHE_CONTROL,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise OSError(f"could not save {key} in bucket {self.bucket}: {exc}") from exc
 
     def open(self, key: str) -> bytes:
         from botocore.exceptions import ClientError
@@ -227,10 +286,29 @@ class S3Storage:
         return f"{self.public_url}/{quote(key)}"
 
     def keys(self, prefix: str = "") -> Iterator[str]:
+        for key, _modified in self.listing(prefix):
+            yield key
+
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         paginator = self._client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=_check_prefix(prefix)):
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield item["Key"], item["LastModified"]
+
+    def saved_at(self, key: str) -> datetime | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as exc:
+            if self._is_missing(exc):
+                return None
+            raise
+        return head["LastModified"]
+
+    def purge_incomplete(self, before: datetime) -> int:
+        # put_object stores a whole object or nothing: an interrupted save leaves no trace.
+        return 0
 
 
 _S3_OPTIONS = ("endpoint_url", "region", "public_url")

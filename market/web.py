@@ -7,6 +7,8 @@ from urllib.parse import urljoin
 
 from flask import (
     Flask,
+    Response,
+    abort,
     current_app,
     g,
     has_request_context,
@@ -14,14 +16,16 @@ from flask import (
     request,
     url_for,
 )
+from flask.globals import request_ctx
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_static_digest import FlaskStaticDigest
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 from whitenoise import WhiteNoise
 
-from market.extensions import db, write_intent
+from market.extensions import db, login_manager, write_intent
 from market.models import Photo
 from market.services.prices import format_rupiah
 from market.storage import storage_from_url
@@ -32,6 +36,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Files named with an MD5 by Flask-Static-Digest never change, so browsers may keep them forever.
 FINGERPRINTED = re.compile(r"-[0-9a-f]{32}\.\w+(\.gz|\.br)?$")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Far beyond any listing, and small enough that the offset it makes fits every database.
+MAX_PAGE = 100_000
+# PostgreSQL's read_only_sql_transaction: a standby, or default_transaction_read_only.
+READ_ONLY_SQLSTATE = "25006"
+RETRY_AFTER_SECONDS = 60
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -53,6 +62,28 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 static_digest = FlaskStaticDigest()
 log = logging.getLogger("market.web")
+
+
+def baseline_headers(production: bool) -> dict[str, str]:
+    """The security headers of every response: pages, JSON, files, and WhiteNoise's static
+    files, which never pass through Flask."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "geolocation=(), microphone=(), camera=(self)",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if production:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+def _shadows_url_arguments(name: str) -> bool:
+    """A query parameter that url_for would take as its own (`endpoint`, `_external`,
+    `_scheme`, `_anchor`, `_method`) or as a path variable of the current page."""
+    return name.startswith("_") or name == "endpoint" or name in (request.view_args or {})
 
 
 def select_locale() -> str | None:
@@ -92,17 +123,20 @@ def register_request_hooks(app: Flask) -> None:
         if token is not None:
             write_intent.reset(token)
 
+    @app.before_request
+    def _refuse_url_building_arguments():
+        # Pages rebuild their own address from the query string (language, canonical and
+        # paging links): such a parameter would make that an off-site link, or a 500.
+        if any(_shadows_url_arguments(name) for name in request.args):
+            abort(400)
+
+    baseline = baseline_headers(app.config["MARKET_ENV"] == "production")
+
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config["MARKET_ENV"] == "production":
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        for name, value in baseline.items():
+            headers.setdefault(name, value)
         asked = request.args.get("lang")
         if asked in LOCALES and request.cookies.get(LANGUAGE_COOKIE) != asked:
             response.set_cookie(
@@ -127,9 +161,16 @@ def register_request_hooks(app: Flask) -> None:
     app.add_template_filter(format_rupiah, "rupiah")
 
 
+def page_number() -> int:
+    """?page= of a listing: 1 when missing or not a number, never beyond MAX_PAGE (a huge
+    number would overflow the database's OFFSET)."""
+    return min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
+
+
 def url_with_lang(code: str) -> str:
     """The current page in another language."""
-    args = request.args.to_dict()
+    # Also rendered on the 400 page that refuses such parameters.
+    args = {name: value for name, value in request.args.items() if not _shadows_url_arguments(name)}
     args["lang"] = code
     return url_for(request.endpoint or "storefront.index", **(request.view_args or {}), **args)
 
@@ -163,26 +204,60 @@ def photo_url(photo: Photo, width: int) -> str:
 def register_error_handlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         code = error.code or 500
+        if request_ctx.url_adapter is None:
+            # A Host that TRUSTED_HOSTS refuses: no link can be built, so no page either.
+            return Response(f"{code} {error.name}\n", code, mimetype="text/plain")
         template = f"errors/{code}.html" if code in (403, 404, 429) else "errors/generic.html"
         return render_template(template, error=error, code=code), code
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
 
-    @app.errorhandler(500)
-    def _server_error(error):
+    def server_error(error):
         # A failed flush leaves the session unusable; the error page itself may need the database.
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_template("errors/generic.html", error=error, code=500), 500
 
+    app.register_error_handler(500, server_error)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        if not database_unavailable(error):
+            return server_error(error)
+        db.session.rollback()
+        # Connections opened while the database refused writes keep refusing them (SQLite opens
+        # a read-only file read-only for good): the next requests get fresh ones.
+        db.engine.dispose()
+        if "_login_user" not in g:
+            # The user could not be loaded either; the page must not try again.
+            g._login_user = login_manager.anonymous_user()
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        page = render_template("errors/generic.html", error=error, code=503)
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def database_unavailable(error: DBAPIError) -> bool:
+    """The database's state (down, locked, read-only, out of space) rather than a bug: the
+    request may succeed later, so it gets a 503 instead of a 500."""
+    return isinstance(error, OperationalError) or (
+        getattr(error.orig, "sqlstate", None) == READ_ONLY_SQLSTATE
+    )
+
 
 def serve_static(app: Flask) -> None:
     """Serve static files (fingerprinted, pre-compressed) before Flask sees the request."""
+    baseline = baseline_headers(app.config["MARKET_ENV"] == "production")
+
+    def add_headers(headers, _path: str, _url: str) -> None:
+        for name, value in baseline.items():
+            headers.setdefault(name, value)
+
     app.wsgi_app = WhiteNoise(
         app.wsgi_app,
         root=str(STATIC_DIR),
         prefix="static/",
         max_age=3600,
         immutable_file_test=lambda _path, url: bool(FINGERPRINTED.search(url)),
+        add_headers_function=add_headers,
     )

@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from market.services.onboarding import MAX_REASON
 
@@ -79,3 +79,25 @@ class ImportForm(FlaskForm):
 
 class ImportCommitForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
+
+
+def _same_name(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class EraseForm(FlaskForm):
+    """Typing the business name makes an irreversible erasure a deliberate act."""
+
+    business_name = StringField(
+        _l("Type the business name to confirm"),
+        validators=[DataRequired(_l("Type the business name to confirm."))],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+    def __init__(self, expected_name: str, **kwargs):
+        super().__init__(**kwargs)
+        self.expected_name = expected_name
+
+    def validate_business_name(self, field) -> None:
+        if _same_name(field.data or "") != _same_name(self.expected_name):
+            raise ValidationError(_l("This is not the business name. Type it as shown above."))

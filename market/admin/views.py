@@ -1,5 +1,7 @@
 """Coordinator and admin pages: markets, staff, progress reports, moderation, CSV import and
-export, and the audit log."""
+export, the audit log; and, for admins, a vendor's personal data on request."""
+
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from market.admin.forms import (
+    EraseForm,
     ImportCommitForm,
     ImportForm,
     MarketForm,
@@ -15,23 +18,30 @@ from market.admin.forms import (
 )
 from market.extensions import db
 from market.manage.forms import ReasonForm
-from market.models import Market, MarketStaff, Product, Vendor
+from market.models import Market, MarketStaff, Product, Role, Vendor
 from market.permissions import (
     can_manage_market,
     can_moderate_product,
     can_moderate_vendor,
     coordinator_required,
+    is_admin,
     load_or_404,
     manageable_markets,
+    role_required,
 )
-from market.services import imports, onboarding, reports
+from market.services import imports, onboarding, privacy, reports
+from market.services.audit import security_event
 from market.services.errors import DomainError, Invalid
 from market.services.onboarding import InvalidFields
+from market.web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PER_PAGE = 50
 PREVIEW_ROWS = 200
+
+# A vendor's personal data leaves the system, or is destroyed, only by an admin's hand.
+admin_required = role_required(Role.ADMIN)
 
 
 def _market(market_id: int) -> Market:
@@ -185,6 +195,7 @@ def vendor_moderate(vendor_id: int):
         "admin/vendor_moderate.html",
         vendor=vendor,
         products=reports.live_products(vendor),
+        personal_data=is_admin(current_user),
     )
 
 
@@ -312,6 +323,8 @@ def _delimiter() -> str:
 @coordinator_required
 def export_vendors(market_id: int):
     market = _market(market_id)
+    # The file holds vendors' names and WhatsApp numbers.
+    security_event("export", current_user, what="vendors.csv", market=market.id)
     return _csv_response(imports.export_vendors(market, _delimiter()), market, "vendors")
 
 
@@ -319,6 +332,7 @@ def export_vendors(market_id: int):
 @coordinator_required
 def export_products(market_id: int):
     market = _market(market_id)
+    security_event("export", current_user, what="products.csv", market=market.id)
     return _csv_response(imports.export_products(market, _delimiter()), market, "products")
 
 
@@ -332,7 +346,7 @@ def audit(market_id: int):
         actor_id=request.args.get("actor", type=int),
         record_type=record_type if record_id.isdigit() else None,
         record_id=int(record_id) if record_id.isdigit() else None,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=AUDIT_PER_PAGE,
     )
     return render_template(
@@ -343,4 +357,37 @@ def audit(market_id: int):
         record=request.args.get("record", ""),
         labels=reports.ACTION_LABELS,
         fields=onboarding.PROFILE_LABELS,
+    )
+
+
+# --- a vendor's personal data (UU 27/2022): a copy on request, erasure on request ----------
+
+
+@bp.route("/vendors/<int:vendor_id>/data.json")
+@admin_required
+def vendor_export(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
+    data = privacy.export_vendor(vendor)
+    security_event("export", current_user, what="vendor.json", vendor=vendor.id)
+    filename = f"pasar-vendor-{vendor.id}-{reports.local_today().isoformat()}.json"
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/vendors/<int:vendor_id>/erase", methods=["GET", "POST"])
+@admin_required
+def vendor_erase(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
+    form = EraseForm(vendor.business_name)
+    if form.validate_on_submit():
+        market_id = vendor.market_id
+        privacy.erase_vendor(vendor, actor=current_user)
+        # No name in the message: the flash travels in a cookie, and nothing of them may stay.
+        flash(_("The vendor and everything about them are erased."), "success")
+        return redirect(url_for(".market", market_id=market_id))
+    return render_template(
+        "admin/vendor_erase.html", vendor=vendor, form=form, data=privacy.export_vendor(vendor)
     )

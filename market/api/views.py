@@ -4,6 +4,8 @@ The same visibility rules as the pages (services.public), CORS open for GET, and
 conditional GET: a weak ETag from the data's version and a short public Cache-Control.
 """
 
+import re
+
 from flask import Blueprint, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -13,12 +15,14 @@ from market.models import Category, Market, Photo, Product, Vendor
 from market.pagecache import cached_page
 from market.services import public, search
 from market.services.errors import NotFound
-from market.web import absolute, absolute_url_for, photo_url
+from market.web import MAX_PAGE, absolute, absolute_url_for, photo_url
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 DEFAULT_PER_PAGE = 24
+PAGING = (("page", 1), ("per_page", DEFAULT_PER_PAGE))
+DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 @bp.after_request
@@ -40,10 +44,16 @@ def _found(value):
 
 
 def _paging() -> tuple[int, int]:
-    page = request.args.get("page", 1, type=int)
-    per_page = request.args.get("per_page", DEFAULT_PER_PAGE, type=int)
-    if page < 1 or not 1 <= per_page <= public.MAX_PER_PAGE:
-        abort(400, f"page must be ≥ 1 and per_page between 1 and {public.MAX_PER_PAGE}.")
+    # Junk is refused rather than read as the default, as the document promises integers.
+    page, per_page = (request.args.get(name, str(default)) for name, default in PAGING)
+    if not (DIGITS.fullmatch(page) and DIGITS.fullmatch(per_page)):
+        abort(400, "page and per_page must be whole numbers.")
+    page, per_page = int(page), int(per_page)
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= public.MAX_PER_PAGE:
+        abort(
+            400,
+            f"page must be between 1 and {MAX_PAGE}, per_page between 1 and {public.MAX_PER_PAGE}.",
+        )
     return page, per_page
 
 

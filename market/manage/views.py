@@ -38,6 +38,7 @@ from market.services.catalogue import all_categories
 from market.services.contacts import clicks_by_vendor
 from market.services.errors import DomainError, NotReady
 from market.services.onboarding import DuplicateVendor, InvalidFields
+from market.web import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 bp.add_app_template_filter(invitations.display_phone, "phone")
@@ -71,7 +72,7 @@ def home():
         status=status,
         missing=missing,
         search=search,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=VENDORS_PER_PAGE,
     )
     return render_template(

@@ -5,6 +5,7 @@ first migration. Every change is audited in the same commit as the change itself
 """
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -50,6 +51,8 @@ MAX_PHOTOS = 12
 MAX_VLOGS = 20
 MAX_FILENAME_SHOWN = 60
 
+log = logging.getLogger(__name__)
+
 
 def all_categories() -> list[Category]:
     return list(db.session.scalars(select(Category).order_by(Category.position)))
@@ -80,6 +83,10 @@ def process_upload(data: bytes) -> ProcessedPhoto:
     )
 
 
+class PhotoNotStored(Invalid):
+    """The photo storage could not take the files (a full disk, a bucket out of reach)."""
+
+
 def store_photo(
     processed: ProcessedPhoto,
     *,
@@ -88,10 +95,20 @@ def store_photo(
     alt_text: str = "",
     position: int = 0,
 ) -> Photo:
-    """Save the variants (once per content hash) and add the Photo row to the session."""
+    """Save the variants (once per content hash) and add the Photo row to the session.
+
+    Raises PhotoNotStored, after rolling the session back, when the storage fails; variants
+    saved before the failure are left to housekeeping.collect_garbage."""
     storage = current_app.extensions["market_storage"]
-    for width, data in processed.variants.items():
-        storage.save(variant_key(processed.content_hash, width), data, "image/webp")
+    try:
+        for width, data in processed.variants.items():
+            storage.save(variant_key(processed.content_hash, width), data, "image/webp")
+    except OSError as exc:
+        log.error("photo storage failed: %s", exc)
+        db.session.rollback()
+        raise PhotoNotStored(
+            _l("The server could not store the photo right now, so nothing was saved. Try later.")
+        ) from exc
     photo = Photo(
         vendor_id=vendor_id,
         product_id=product_id,

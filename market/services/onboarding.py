@@ -35,7 +35,7 @@ from market.models import (
 )
 from market.permissions import can_moderate_vendor
 from market.services import accounts
-from market.services.audit import changes_of, record
+from market.services.audit import changes_of, record, security_event
 from market.services.catalogue import all_categories, slugify, unique_slug
 from market.services.errors import Conflict, Forbidden, Invalid, NotReady
 from market.services.invitations import revoke_open
@@ -340,6 +340,7 @@ def record_consent(vendor: Vendor, *, actor: User, language: str) -> None:
     vendor.consent_version = CONSENT_VERSION
     record(actor, "vendor.consent", vendor, changes)
     _commit_versioned()
+    security_event("consent", actor, vendor=vendor.id, version=CONSENT_VERSION)
 
 
 def withdraw_consent(vendor: Vendor, *, actor: User, reason: str = "") -> None:
@@ -355,6 +356,7 @@ def withdraw_consent(vendor: Vendor, *, actor: User, reason: str = "") -> None:
         vendor.status = VendorStatus.DRAFT
     record(actor, "vendor.consent_withdraw", vendor, changes, reason=reason[:MAX_REASON])
     _commit_versioned()
+    security_event("consent_withdrawn", actor, vendor=vendor.id)
 
 
 # --- the checklist --------------------------------------------------------------------------
@@ -867,6 +869,9 @@ def assign_staff(
     db.session.flush()
     record(actor, "staff.assign", staff, {"user": [None, user.login], "role": [None, staff.role]})
     db.session.commit()
+    security_event(
+        "staff_assigned", actor, user=user.id, market=market.id, role=str(staff.role), new=created
+    )
     return staff
 
 
@@ -877,5 +882,7 @@ def unassign_staff(staff: MarketStaff, *, actor: User) -> None:
     record(
         actor, "staff.remove", staff, {"user": [staff.user.login, None], "role": [staff.role, None]}
     )
+    user_id, market_id, role = staff.user_id, staff.market_id, str(staff.role)
     db.session.delete(staff)
     db.session.commit()
+    security_event("staff_removed", actor, user=user_id, market=market_id, role=role)

@@ -26,7 +26,7 @@ from market.services import contacts, printing, public, search
 from market.services.errors import NotFound
 from market.services.vlogs import youtube_embed, youtube_thumbnail
 from market.storefront import seo
-from market.web import absolute, absolute_url_for
+from market.web import absolute, absolute_url_for, page_number
 
 bp = Blueprint("storefront", __name__)
 
@@ -50,10 +50,6 @@ def _found(value):
     return value if value is not None else abort(404)
 
 
-def _page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int))
-
-
 @bp.route("/")
 @cached_page
 def index():
@@ -68,7 +64,7 @@ def market(market_slug: str):
     market = _found(public.find_market(market_slug))
     try:
         page = public.market_page(
-            market, request.args.get("kategori"), _page_number(), VENDORS_PER_PAGE
+            market, request.args.get("kategori"), page_number(), VENDORS_PER_PAGE
         )
     except NotFound:
         abort(404)
@@ -82,7 +78,7 @@ def market(market_slug: str):
 def vendor(market_slug: str, vendor_slug: str):
     vendor = _found(public.find_vendor(market_slug, vendor_slug))
     try:
-        page = public.vendor_page(vendor, _page_number(), PRODUCTS_PER_PAGE)
+        page = public.vendor_page(vendor, page_number(), PRODUCTS_PER_PAGE)
     except NotFound:
         abort(404)
     return render_template(

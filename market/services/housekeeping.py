@@ -1,0 +1,62 @@
+"""Housekeeping: remove photo files that no Photo row uses, left by crashes and erasures.
+
+A photo's files are written before the row that names them is committed (the other order would
+let a crash leave rows pointing at nothing). A worker killed in between, a full disk halfway
+through the variants, or a crash after an erasure's commit leaves files nobody uses; this is the
+one place that removes them. Files younger than the grace period are spared, since an upload in
+progress has written its files and not yet committed its row; saving a file that exists marks it
+as saved now (see Storage.save), so an upload that reuses an old unused file is spared too.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from market.extensions import db
+from market.models import Photo, utcnow
+from market.services.photos import variant_key
+
+PHOTO_PREFIX = "photos/"
+# Far longer than any upload takes (gunicorn kills a request after 60 s).
+DEFAULT_GRACE = timedelta(hours=1)
+
+
+@dataclass
+class GarbageReport:
+    removed: list[str]  # keys of unused photo files removed (or, in a dry run, to remove)
+    incomplete: int  # half-written temporary files removed
+    kept: int  # photo files in use, or too young to judge
+
+
+def referenced_keys() -> set[str]:
+    """Every file a Photo row names, deleted photos included (they can be restored)."""
+    return {
+        variant_key(content_hash, width)
+        for content_hash, widths in db.session.execute(select(Photo.content_hash, Photo.variants))
+        for width in widths
+    }
+
+
+def collect_garbage(grace: timedelta = DEFAULT_GRACE, *, dry_run: bool = False) -> GarbageReport:
+    """Remove photo files that no row names and that were last saved more than ``grace`` ago."""
+    storage = current_app.extensions["market_storage"]
+    cutoff = utcnow() - grace
+    incomplete = 0 if dry_run else storage.purge_incomplete(cutoff)
+    listed = list(storage.listing(PHOTO_PREFIX))
+    # Rows are read after the files are listed: a row committed meanwhile is seen.
+    used = referenced_keys()
+    db.session.rollback()
+    removed = []
+    for key, saved in listed:
+        if key in used or saved >= cutoff:
+            continue
+        # Asked again just before removing: an upload may have reused the file since the listing.
+        saved = storage.saved_at(key)
+        if saved is None or saved >= cutoff:
+            continue
+        if not dry_run:
+            storage.delete(key)
+        removed.append(key)
+    return GarbageReport(removed=removed, incomplete=incomplete, kept=len(listed) - len(removed))
