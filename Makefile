@@ -61,6 +61,26 @@ bench: install-test
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Lighthouse (mobile) scores of the demo market, stall and product pages, served locally and
+# offline; writes bench/results/lighthouse.md and fails below 95. Performance varies from run
+# to run, so each page runs LIGHTHOUSE_RUNS times and the median run counts.
+LIGHTHOUSE_RUNS ?= 3
+lighthouse: install-test
+	$(BIN)/python bench/lighthouse.py --runs $(LIGHTHOUSE_RUNS)
+
+# The long runs of docs/RELIABILITY.md: eight editors racing for 30 s, ten worker kills
+# mid-upload and mid-save, the other faults, then 60 s of load (wrk on five public pages and
+# eight logged-in volunteers, 33 connections) against `make serve`. The tests run on PostgreSQL
+# when MARKET_TEST_DATABASE_URL is set, the two-machine test when MARKET_TEST_REDIS_URL is;
+# LOAD_ARGS="--database-url URL --redis-url URL --workers 2" loads the scaled-out shape.
+.PHONY: reliability
+reliability: install-test
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	MARKET_CONCURRENCY_SECONDS=30 MARKET_FAULT_KILLS=10 $(BIN)/pytest -q -s -p no:cacheprovider \
+		tests/test_concurrency.py tests/test_faults.py tests/test_multi_machine.py \
+		tests/test_scale_out.py tests/test_upgrades.py tests/test_backup.py
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
 clean:
 	$(FLASK) digest clean
 	rm -rf $(VENV) .pytest_cache

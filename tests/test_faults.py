@@ -379,6 +379,10 @@ def test_redis_going_away_degrades_to_per_process_limits_and_uncached_pages(tmp_
                 for _ in range(6)
             ]
             prober.close()
+    print(
+        f"\nredis away: {len(pages)} pages at {page_seconds * 1000:.0f} ms each, save "
+        f"{saved.status_code}, failed logins {[attempt.status_code for attempt in attempts]}"
+    )
     assert [page.status_code for page in pages] == [200] * len(pages)
     assert page_seconds < 1.0
     assert saved.status_code == 303
