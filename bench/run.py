@@ -115,9 +115,11 @@ class Server:
         self.process.wait(timeout=20)
 
     def worker_rss_mb(self) -> float:
-        """Resident memory of the gunicorn worker (the master's child)."""
-        master = int(sh("pgrep", "-f", f"gunicorn.*127.0.0.1:{self.port}", "-o").split()[0])
-        worker = int(sh("pgrep", "-P", str(master)).split()[0])
+        """Resident memory of the gunicorn worker: among the processes serving this port (make's
+        shell, the gunicorn master, the worker), the one with no child among them."""
+        pids = [int(p) for p in sh("pgrep", "-f", f"gunicorn.*127.0.0.1:{self.port}").split()]
+        parents = {int(Path(f"/proc/{pid}/stat").read_text().split()[3]) for pid in pids}
+        worker = next(pid for pid in pids if pid not in parents)
         status = Path(f"/proc/{worker}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
 
@@ -193,6 +195,8 @@ def before(conn, cursor, statement, params, context, many):
     conn.info["t0"] = time.perf_counter()
 @event.listens_for(engine, "after_cursor_execute")
 def after(conn, cursor, statement, params, context, many):
+    if statement.startswith("BEGIN"):
+        return
     stats["n"] += 1
     stats["t"] += time.perf_counter() - conn.info["t0"]
 client = app.test_client()

@@ -4,6 +4,8 @@ committed change to what public pages show."""
 
 import hashlib
 import logging
+import time
+from collections import OrderedDict
 from functools import wraps
 from pathlib import Path
 
@@ -34,15 +36,21 @@ def _backend(app: Flask):
 
 
 def generation(app: Flask | None = None) -> int:
-    return int(_backend(app or current_app).get(GENERATION_KEY) or 0)
+    backend = _backend(app or current_app)
+    value = backend.get(GENERATION_KEY)
+    if value is None:
+        # A new or flushed cache starts from the clock, never from a number used before: the
+        # processes' own recent entries are keyed by it and must not match again.
+        backend.add(GENERATION_KEY, time.time_ns() // 1000, timeout=0)
+        value = backend.get(GENERATION_KEY)
+    return int(value)
 
 
 def invalidate(app: Flask | None = None) -> None:
     """Every cached page becomes stale at once; the backend's own increment (INCR on Redis)
     is atomic, so concurrent writers never lose a bump."""
-    backend = _backend(app or current_app)
-    if backend.inc(GENERATION_KEY) is None:
-        backend.set(GENERATION_KEY, generation(app) + 1, timeout=0)
+    generation(app)
+    _backend(app or current_app).inc(GENERATION_KEY)
 
 
 @event.listens_for(Session, "before_flush")
@@ -115,21 +123,33 @@ def _build_token(app: Flask) -> str:
 
 class PageCache:
     """WSGI middleware in front of Flask: a visitor without a session asking for a page that
-    cached_page marked gets the stored response without Flask, the database or the templates."""
+    cached_page marked gets the stored response without Flask, the database or the templates.
+
+    Recent entries are also kept in the process: their keys hold the generation, read from the
+    shared cache on every request, so a change made anywhere is never served stale."""
+
+    RECENT = 256
 
     def __init__(self, app: Flask):
         self.app = app
         self.next = app.wsgi_app
         self.session_cookies = (app.config["SESSION_COOKIE_NAME"] + "=", "remember_token=")
+        self.recent: OrderedDict[str, tuple] = OrderedDict()
+        self.locales: dict[tuple, str] = {}
+        self.warned_at = 0.0
 
     def __call__(self, environ, start_response):
         if not self._eligible(environ):
             return self._forward(None, environ, start_response)
         try:
             key = self._key(environ)
-            entry = _backend(self.app).get(key)
+            entry = self.recent.get(key)
+            if entry is None:
+                entry = _backend(self.app).get(key)
+                if entry is not None:
+                    self._remember(key, entry)
         except Exception:
-            log.warning("page cache unreachable: rendering", exc_info=True)
+            self._warn("page cache unreachable: rendering")
             return self._forward(None, environ, start_response)
         if entry is None:
             return self._forward(key, environ, start_response)
@@ -143,6 +163,18 @@ class PageCache:
         start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
+    def _remember(self, key: str, entry: tuple) -> None:
+        self.recent[key] = entry
+        if len(self.recent) > self.RECENT:
+            self.recent.popitem(last=False)
+
+    def _warn(self, message: str) -> None:
+        # Once a minute, without a traceback: an outage must not flood the log.
+        now = time.monotonic()
+        if now - self.warned_at > 60:
+            self.warned_at = now
+            log.warning(message)
+
     def _eligible(self, environ) -> bool:
         cookies = environ.get("HTTP_COOKIE", "")
         return (
@@ -151,21 +183,34 @@ class PageCache:
             and not any(name in cookies for name in self.session_cookies)
         )
 
+    def _locale(self, environ) -> str:
+        asked = (
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_COOKIE", ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        )
+        locale = self.locales.get(asked)
+        if locale is None:
+            if len(self.locales) > 1000:
+                self.locales.clear()
+            locale = self.locales[asked] = locale_for(Request(environ))
+        return locale
+
     def _key(self, environ) -> str:
-        request = Request(environ)
-        encoding = environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower()
+        query = environ.get("QUERY_STRING", "")
         return ":".join(
             (
                 "page",
                 _build_token(self.app),
                 str(generation(self.app)),
-                locale_for(request),
-                encoding,
+                self._locale(environ),
+                environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower(),
                 # Pages hold absolute links made from the scheme and host asked for (unless
                 # MARKET_PUBLIC_URL is set): a forged Host must never reach other visitors,
                 # and a host that TRUSTED_HOSTS refuses never gets past a miss to Flask.
-                request.host_url,
-                request.full_path,
+                environ["wsgi.url_scheme"],
+                environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+                environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "") + "?" + query,
             )
         )
 
@@ -195,8 +240,10 @@ class PageCache:
                 result.close()
         kept = [(k, v) for k, v in headers if k != MARKER and k.lower() not in _BODY_HEADERS]
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        entry = (captured["status"], kept, body, etag)
+        self._remember(key, entry)
         try:
-            _backend(self.app).set(key, (captured["status"], kept, body, etag))
+            _backend(self.app).set(key, entry)
         except Exception:
-            log.warning("page cache unreachable: not stored", exc_info=True)
+            self._warn("page cache unreachable: not stored")
         return [body]
