@@ -97,3 +97,5 @@ def log_to_stderr() -> None:
         OneLineFormatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
     app_log.addHandler(handler)
+    # The rate limiter says here when Redis is away and it counts in the process instead.
+    logging.getLogger("flask-limiter").addHandler(handler)
