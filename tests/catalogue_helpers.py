@@ -9,17 +9,15 @@ from flask_babel import force_locale
 from PIL import ExifTags, Image
 
 from market.extensions import db
-from market.models import Role, StaffRole
 from market.services import catalogue
 from market.services.catalogue import Upload
 from tests.conftest import (
     IsolatedClient,
-    assign,
     csrf_token,
     login,
     make_market,
+    make_people,
     make_product,
-    make_user,
     make_vendor,
 )
 
@@ -47,19 +45,7 @@ def build_world() -> dict:
     other_market = make_market()
     vendor = make_vendor(market)
     neighbour = make_vendor(market)
-    people = {
-        "admin": make_user(Role.ADMIN),
-        "coordinator": make_user(Role.COORDINATOR),
-        "other_coordinator": make_user(Role.COORDINATOR),
-        "volunteer": make_user(Role.VOLUNTEER),
-        "other_volunteer": make_user(Role.VOLUNTEER),
-        "vendor": make_user(Role.VENDOR),
-        "other_vendor": make_user(Role.VENDOR),
-    }
-    assign(people["coordinator"], market, StaffRole.COORDINATOR)
-    assign(people["other_coordinator"], other_market, StaffRole.COORDINATOR)
-    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
-    assign(people["other_volunteer"], other_market, StaffRole.VOLUNTEER)
+    people = make_people(market, other_market)
     vendor.owner = people["vendor"]
     # The most likely intruder: the stall next door, in the same market.
     neighbour.owner = people["other_vendor"]

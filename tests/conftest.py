@@ -222,6 +222,39 @@ def make_user(role: Role = Role.VOLUNTEER, market: Market | None = None, **overr
     return user
 
 
+# Everyone an authorisation test asks about; "other_*" belong to another market or stall.
+ROLES = (
+    "anonymous",
+    "vendor",
+    "other_vendor",
+    "volunteer",
+    "other_volunteer",
+    "coordinator",
+    "other_coordinator",
+    "admin",
+)
+EVERYONE = frozenset(ROLES) - {"anonymous"}
+
+
+def make_people(market: Market, other_market: Market) -> dict[str, User]:
+    """One account per role of ROLES but anonymous: staff of `market` and of `other_market`,
+    and two vendor accounts for the caller to make owners of stalls."""
+    people = {
+        "admin": make_user(Role.ADMIN),
+        "coordinator": make_user(Role.COORDINATOR),
+        "other_coordinator": make_user(Role.COORDINATOR),
+        "volunteer": make_user(Role.VOLUNTEER),
+        "other_volunteer": make_user(Role.VOLUNTEER),
+        "vendor": make_user(Role.VENDOR),
+        "other_vendor": make_user(Role.VENDOR),
+    }
+    assign(people["coordinator"], market, StaffRole.COORDINATOR)
+    assign(people["other_coordinator"], other_market, StaffRole.COORDINATOR)
+    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
+    assign(people["other_volunteer"], other_market, StaffRole.VOLUNTEER)
+    return people
+
+
 def assign(user: User, market: Market, role: StaffRole = StaffRole.VOLUNTEER) -> None:
     db.session.add(MarketStaff(user=user, market=market, role=role))
     db.session.commit()

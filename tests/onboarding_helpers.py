@@ -6,27 +6,15 @@ import pytest
 from flask_babel import force_locale
 
 from market.extensions import db
-from market.models import Market, Photo, Product, Role, StaffRole, User, Vendor, utcnow
+from market.models import Market, Photo, Product, User, Vendor, utcnow
 from tests.conftest import (
     PASSWORD,
-    assign,
     csrf_token,
     login,
     make_market,
+    make_people,
     make_product,
-    make_user,
     make_vendor,
-)
-
-ROLES = (
-    "anonymous",
-    "vendor",
-    "other_vendor",
-    "volunteer",
-    "other_volunteer",
-    "coordinator",
-    "other_coordinator",
-    "admin",
 )
 
 
@@ -81,19 +69,7 @@ def make_world() -> World:
     other_market = make_market()
     vendor = make_vendor(market, published=False)
     other_vendor = make_vendor(other_market, published=False)
-    people = {
-        "admin": make_user(Role.ADMIN),
-        "coordinator": make_user(Role.COORDINATOR),
-        "other_coordinator": make_user(Role.COORDINATOR),
-        "volunteer": make_user(Role.VOLUNTEER),
-        "other_volunteer": make_user(Role.VOLUNTEER),
-        "vendor": make_user(Role.VENDOR),
-        "other_vendor": make_user(Role.VENDOR),
-    }
-    assign(people["coordinator"], market, StaffRole.COORDINATOR)
-    assign(people["other_coordinator"], other_market, StaffRole.COORDINATOR)
-    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
-    assign(people["other_volunteer"], other_market, StaffRole.VOLUNTEER)
+    people = make_people(market, other_market)
     vendor.owner = people["vendor"]
     other_vendor.owner = people["other_vendor"]
     db.session.commit()
@@ -102,7 +78,6 @@ def make_world() -> World:
 
 # --- access matrices ----------------------------------------------------------------------------
 
-EVERYONE = frozenset(ROLES) - {"anonymous"}
 STAFF = frozenset({"volunteer", "other_volunteer", "coordinator", "other_coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "other_coordinator", "admin"})
 OF_THIS_MARKET = frozenset({"volunteer", "coordinator", "admin"})

@@ -21,13 +21,20 @@ from market.models import (
 )
 from market.services import imports, onboarding, reports
 from market.services.contacts import today
-from tests.conftest import csrf_token, login, make_market, make_product, make_user, make_vendor
+from tests.conftest import (
+    ROLES,
+    csrf_token,
+    login,
+    make_market,
+    make_product,
+    make_user,
+    make_vendor,
+)
 from tests.onboarding_helpers import (
     COORDINATORS,
-    ROLES,
     Route,
     check_access,
-    en,  # noqa: F401
+    en,  # noqa: F401,
     make_ready_vendor,
     make_world,
 )

@@ -9,11 +9,9 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.models import AuditEvent, Role, Vendor, VendorStatus
 from market.services import onboarding
-from tests.conftest import assign, csrf_token, login, make_user, make_vendor
+from tests.conftest import EVERYONE, ROLES, assign, csrf_token, login, make_user, make_vendor
 from tests.onboarding_helpers import (
-    EVERYONE,
     OF_THIS_MARKET,
-    ROLES,
     STAFF,
     Route,
     check_access,

@@ -2,14 +2,13 @@
 
 import pytest
 
-from market.models import Role, StaffRole
 from market.permissions import (
     can_edit_vendor,
     can_manage_market,
     can_onboard_in,
     can_publish_vendor,
 )
-from tests.conftest import assign, login, make_market, make_user, make_vendor
+from tests.conftest import login, make_market, make_people, make_vendor
 
 
 @pytest.fixture
@@ -18,19 +17,7 @@ def world(ctx):
     other = make_market()
     vendor = make_vendor(market)
     other_vendor = make_vendor(other)
-    people = {
-        "admin": make_user(Role.ADMIN),
-        "coordinator": make_user(Role.COORDINATOR),
-        "other_coordinator": make_user(Role.COORDINATOR),
-        "volunteer": make_user(Role.VOLUNTEER),
-        "other_volunteer": make_user(Role.VOLUNTEER),
-        "vendor": make_user(Role.VENDOR),
-        "other_vendor": make_user(Role.VENDOR),
-    }
-    assign(people["coordinator"], market, StaffRole.COORDINATOR)
-    assign(people["other_coordinator"], other, StaffRole.COORDINATOR)
-    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
-    assign(people["other_volunteer"], other, StaffRole.VOLUNTEER)
+    people = make_people(market, other)
     vendor.owner = people["vendor"]
     other_vendor.owner = people["other_vendor"]
     from market.extensions import db

@@ -11,8 +11,8 @@ from market.extensions import db
 from market.models import Photo, Product, Vendor
 from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
-from tests.conftest import csrf_token, make_product
-from tests.onboarding_helpers import ROLES, Route, check_access, make_world
+from tests.conftest import ROLES, csrf_token, make_product
+from tests.onboarding_helpers import Route, check_access, make_world
 
 ADMIN = frozenset({"admin"})
 EVERY_ROLE_BUT_ADMIN = [role for role in ROLES if role != "admin"]

@@ -32,27 +32,19 @@ from market.services import imports, invitations
 from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
 from tests.conftest import (
+    EVERYONE,
     PASSWORD,
+    ROLES,
     assign,
     csrf_token,
     login,
     make_market,
+    make_people,
     make_product,
     make_user,
     make_vendor,
 )
 
-ROLES = (
-    "anonymous",
-    "vendor",
-    "other_vendor",
-    "volunteer",
-    "other_volunteer",
-    "coordinator",
-    "other_coordinator",
-    "admin",
-)
-EVERYONE = frozenset(ROLES) - {"anonymous"}
 STAFF = frozenset({"volunteer", "other_volunteer", "coordinator", "other_coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "other_coordinator", "admin"})
 ADMIN = frozenset({"admin"})
@@ -139,20 +131,8 @@ def _vlog(vendor: Vendor, deleted: bool = False) -> VlogLink:
 
 def build_world() -> World:
     market, other_market = make_market(), make_market()
-    people = {
-        "admin": make_user(Role.ADMIN),
-        "coordinator": make_user(Role.COORDINATOR),
-        "other_coordinator": make_user(Role.COORDINATOR),
-        "volunteer": make_user(Role.VOLUNTEER),
-        "other_volunteer": make_user(Role.VOLUNTEER),
-        "vendor": make_user(Role.VENDOR),
-        "other_vendor": make_user(Role.VENDOR),
-    }
+    people = make_people(market, other_market)
     spare_volunteer = make_user(Role.VOLUNTEER)
-    assign(people["coordinator"], market, StaffRole.COORDINATOR)
-    assign(people["other_coordinator"], other_market, StaffRole.COORDINATOR)
-    assign(people["volunteer"], market, StaffRole.VOLUNTEER)
-    assign(people["other_volunteer"], other_market, StaffRole.VOLUNTEER)
     assign(spare_volunteer, market, StaffRole.VOLUNTEER)
     owner = people["vendor"]
     vendor = make_vendor(market, owner=owner)
