@@ -66,19 +66,6 @@ def product_url(product: Product) -> str:
     return f"{vendor_url(product.vendor)}{product.slug}"
 
 
-# Every role the permission rules know, relative to one market and one vendor of it.
-ROLES = [
-    "anonymous",
-    "vendor",
-    "other_vendor",
-    "volunteer",
-    "other_volunteer",
-    "coordinator",
-    "other_coordinator",
-    "admin",
-]
-
-
 def make_person(role: str, market: Market, vendor: Vendor):
     """A user in one of ROLES (None for anonymous), with their password tests.conftest.PASSWORD."""
     other = make_market()
