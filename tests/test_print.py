@@ -8,8 +8,8 @@ import pytest
 from market.extensions import db
 from market.models import VendorStatus, utcnow
 from market.services.printing import qr_svg
-from tests.conftest import PASSWORD, category, login, make_market, make_product, make_vendor
-from tests.storefront_helpers import ROLES, make_person, product_url, vendor_url
+from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
+from tests.storefront_helpers import make_person, product_url, vendor_url
 
 
 def test_qr_svg_scales_and_carries_no_inline_style():

@@ -5,9 +5,8 @@ import pytest
 
 from market.extensions import db
 from market.models import Availability, PriceKind, Product, Vendor, VendorStatus, utcnow
-from tests.conftest import PASSWORD, category, login, make_market, make_product, make_vendor
+from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
 from tests.storefront_helpers import (
-    ROLES,
     make_person,
     make_photo,
     make_vlog,
