@@ -356,7 +356,7 @@ def audit(market_id: int):
         actor_id=request.args.get("actor", type=int),
         record=request.args.get("record", ""),
         labels=reports.ACTION_LABELS,
-        fields=onboarding.PROFILE_LABELS,
+        fields=reports.FIELD_LABELS,
     )
 
 

@@ -26,6 +26,7 @@ from market.models import (
     utcnow,
 )
 from market.services.contacts import clicks_by_vendor
+from market.services.onboarding import PROFILE_LABELS
 
 ACTIVE_DAYS = 30
 FOLLOW_UP_DAYS = 3
@@ -404,6 +405,19 @@ ACTION_LABELS = {
     "user.create": _l("created the account"),
 }
 RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
+
+# How the audit log names changed fields: the words of the forms people changed them with.
+FIELD_LABELS = {
+    **PROFILE_LABELS,
+    "name": _l("Product name"),
+    "price_idr": _l("Price (Rp)"),
+    "price_kind": _l("How the price works"),
+    "price_note": _l("Price note"),
+    "availability": _l("Availability"),
+    "halal": _l("Halal"),
+    "permit_number": _l("PIRT or BPOM number"),
+    "material": _l("Material or motif"),
+}
 
 
 def audit_query(

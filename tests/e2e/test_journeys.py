@@ -397,7 +397,13 @@ def test_coordinator_checks_moderates_and_exports(desktop, base_url, tmp_path):
     publish = events.filter(has_text="published").filter(has_text=STALL["name"])
     assert publish.filter(has_text="Bayu Relawan").count() == 1
     price = events.filter(has_text=STALL["owner"]).filter(has_text=REPRICED)
-    assert price.filter(has_text="85000").filter(has_text="95000").count() == 1
+    assert (
+        price.filter(has_text="Price (Rp)")
+        .filter(has_text="85000")
+        .filter(has_text="95000")
+        .count()
+        == 1
+    )
     check_page(page, "coordinator-05-audit-log")
 
     page.goto(market_page)
