@@ -82,7 +82,7 @@ def child(path: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from PIL import Image
 
-    from market.services.photos import process_photo
+    from market.services.imaging import process_photo
 
     warm_up = io.BytesIO()
     Image.new("RGB", (64, 48), "white").save(warm_up, "JPEG")

@@ -25,7 +25,7 @@ from market import create_app
 from market.extensions import db
 from market.models import Role
 from market.services import accounts
-from market.services.photos import variant_key
+from market.services.imaging import variant_key
 from market.storage import LocalStorage
 from tests.catalogue_helpers import form_values
 from tests.conftest import make_market, make_product, make_vendor

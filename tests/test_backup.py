@@ -13,7 +13,7 @@ from market.services import backup
 from market.services.catalogue import store_photo
 from market.services.demo import demo_image
 from market.services.errors import Invalid
-from market.services.photos import process_photo
+from market.services.imaging import process_photo
 from tests.conftest import make_market, make_product, make_vendor
 
 

@@ -442,7 +442,7 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(app, world, 
 
 MEASURE = """
 import json, sys
-from market.services.photos import PhotoRejected, process_photo
+from market.services.imaging import PhotoRejected, process_photo
 
 
 def high_water_mb():

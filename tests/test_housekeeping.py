@@ -17,7 +17,7 @@ from market.extensions import db
 from market.models import Photo, Product, Role
 from market.services import catalogue, housekeeping
 from market.services.catalogue import PhotoNotStored, Upload
-from market.services.photos import process_photo, variant_key
+from market.services.imaging import process_photo, variant_key
 from market.storage import LocalStorage, S3Storage
 from tests.catalogue_helpers import en, jpeg, log_in_english, reload, token  # noqa: F401
 from tests.conftest import make_market, make_product, make_user, make_vendor

@@ -13,8 +13,8 @@ from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, ImageFilter
 from PIL.JpegImagePlugin import JpegImageFile
 
 from market.models.media import Photo
-from market.services import photos
-from market.services.photos import (
+from market.services import imaging
+from market.services.imaging import (
     PhotoRejected,
     ProcessedPhoto,
     process_photo,
@@ -477,7 +477,7 @@ def test_truncated_images_are_never_padded():
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     assert pillow_heif.__version__  # the HEIF opener is registered at import
     assert "HEIF" in Image.OPEN
-    assert photos.WEBP_METHOD < 4
+    assert imaging.WEBP_METHOD < 4
 
 
 def test_messages_are_translatable():

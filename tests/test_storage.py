@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from market.services.photos import process_photo, save_variants, variant_key
+from market.services.imaging import process_photo, save_variants, variant_key
 from market.storage import LocalStorage, S3Storage, Storage, storage_from_url
 
 KEY = "photos/ab/abcdef-400.webp"

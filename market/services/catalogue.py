@@ -35,7 +35,7 @@ from market.models import (
 from market.permissions import can_publish_vendor
 from market.services.audit import changes_of, record
 from market.services.errors import Conflict, Forbidden, Invalid
-from market.services.photos import PhotoRejected, ProcessedPhoto, process_photo, variant_key
+from market.services.imaging import PhotoRejected, ProcessedPhoto, process_photo, variant_key
 from market.services.prices import PriceRejected, parse_price
 from market.services.vlogs import VlogRejected, parse_vlog_url
 

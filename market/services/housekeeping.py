@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from market.extensions import db
 from market.models import Photo, utcnow
-from market.services.photos import variant_key
+from market.services.imaging import variant_key
 
 PHOTO_PREFIX = "photos/"
 # Far longer than any upload takes (gunicorn kills a request after 60 s).
