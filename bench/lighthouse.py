@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from market.services.catalogue import slugify  # noqa: E402
 from market.services.demo import MARKET, VENDORS  # noqa: E402
+from market.services.slugs import slugify  # noqa: E402
 from tests.live import app_env, flask, serve  # noqa: E402
 
 TMP = ROOT / "bench" / "tmp" / "lighthouse"

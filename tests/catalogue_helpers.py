@@ -9,8 +9,9 @@ from flask_babel import force_locale
 from PIL import ExifTags, Image
 
 from market.extensions import db
-from market.services import catalogue
-from market.services.catalogue import Upload
+from market.services.photos import Upload, add_photos
+from market.services.qris import save_qris
+from market.services.vlog_links import add_vlog
 from tests.conftest import (
     IsolatedClient,
     csrf_token,
@@ -52,11 +53,11 @@ def build_world() -> dict:
     db.session.commit()
     product = make_product(vendor, name="Amplang kepiting")
     volunteer = people["volunteer"]
-    catalogue.add_photos(vendor, [Upload("stall.jpg", jpeg(colour=(10, 90, 160)))], actor=volunteer)
-    catalogue.add_photos(product, [Upload("a.jpg", jpeg(colour=(200, 30, 30)))], actor=volunteer)
-    catalogue.add_photos(product, [Upload("b.jpg", jpeg(colour=(30, 200, 30)))], actor=volunteer)
-    vlog = catalogue.add_vlog(vendor, "https://youtu.be/dQw4w9WgXcQ", actor=volunteer)
-    catalogue.save_qris(
+    add_photos(vendor, [Upload("stall.jpg", jpeg(colour=(10, 90, 160)))], actor=volunteer)
+    add_photos(product, [Upload("a.jpg", jpeg(colour=(200, 30, 30)))], actor=volunteer)
+    add_photos(product, [Upload("b.jpg", jpeg(colour=(30, 200, 30)))], actor=volunteer)
+    vlog = add_vlog(vendor, "https://youtu.be/dQw4w9WgXcQ", actor=volunteer)
+    save_qris(
         vendor,
         actor=volunteer,
         merchant_name="AMPLANG BU SRI",

@@ -10,10 +10,10 @@ from market import create_app
 from market.extensions import db
 from market.models import AuditEvent, Photo
 from market.services import backup
-from market.services.catalogue import store_photo
 from market.services.demo import demo_image
 from market.services.errors import Invalid
 from market.services.imaging import process_photo
+from market.services.photos import store_photo
 from tests.conftest import make_market, make_product, make_vendor
 
 

@@ -7,15 +7,34 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from market.extensions import db
 from market.models import AuditEvent, Availability, Photo, PriceKind, Product, Role
-from market.services import catalogue
-from market.services.catalogue import (
+from market.services.errors import Invalid
+from market.services.photos import (
+    Upload,
+    add_photos,
+    delete_photo,
+    deleted_photos,
+    move_photo,
+    photo_vendor,
+    process_upload,
+    restore_photo,
+    set_alt_text,
+    store_photo,
+)
+from market.services.products import (
     InvalidProduct,
     ProductFields,
     StaleProduct,
-    Upload,
     clean_product,
+    create_product,
+    delete_product,
+    deleted_products,
+    list_products,
+    move_product,
+    product_snapshot,
+    restore_product,
+    set_availability,
+    update_product,
 )
-from market.services.errors import Invalid
 from tests.catalogue_helpers import en, jpeg  # noqa: F401
 from tests.conftest import category, make_market, make_product, make_user, make_vendor
 
@@ -128,15 +147,15 @@ def test_every_problem_is_reported_at_once(ctx):
 def test_create_product_adds_it_at_the_end_with_a_unique_slug(stall):
     vendor, volunteer = stall
     make_product(vendor, slug="amplang", position=4)
-    first, refused = catalogue.create_product(
+    first, refused = create_product(
         vendor, ProductFields("Amplang!", price_idr=30000), actor=volunteer
     )
     assert refused == []
     assert first.slug == "amplang-2"
     assert first.position == 5
-    catalogue.delete_product(first, actor=volunteer)
+    delete_product(first, actor=volunteer)
     # A deleted product keeps its slug, so restoring it never collides.
-    second, _ = catalogue.create_product(vendor, ProductFields("Amplang"), actor=volunteer)
+    second, _ = create_product(vendor, ProductFields("Amplang"), actor=volunteer)
     assert second.slug == "amplang-3"
     assert actions(second) == ["product.create"]
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.record_id == first.id))
@@ -147,7 +166,7 @@ def test_create_product_adds_it_at_the_end_with_a_unique_slug(stall):
 
 def test_create_product_with_photos_keeps_the_good_ones(stall):
     vendor, volunteer = stall
-    product, refused = catalogue.create_product(
+    product, refused = create_product(
         vendor,
         ProductFields("Tas manik", price_idr=350000),
         actor=volunteer,
@@ -161,15 +180,15 @@ def test_create_product_with_photos_keeps_the_good_ones(stall):
 
 
 def edit(product: Product, **changes) -> ProductFields:
-    values = catalogue.product_snapshot(product) | {"categories": list(product.categories)}
+    values = product_snapshot(product) | {"categories": list(product.categories)}
     return ProductFields(**(values | changes))
 
 
 def test_update_product_saves_and_audits_the_changes(stall):
     vendor, volunteer = stall
     product = make_product(vendor, price_idr=25000)
-    version, base = product.version, catalogue.product_snapshot(product)
-    changes = catalogue.update_product(
+    version, base = product.version, product_snapshot(product)
+    changes = update_product(
         product,
         edit(product, price_idr=27000, categories=[category("kerajinan")]),
         actor=volunteer,
@@ -186,8 +205,8 @@ def test_update_product_saves_and_audits_the_changes(stall):
 def test_a_change_of_categories_alone_is_a_new_version(stall):
     vendor, volunteer = stall
     product = make_product(vendor)
-    version, base = product.version, catalogue.product_snapshot(product)
-    catalogue.update_product(
+    version, base = product.version, product_snapshot(product)
+    update_product(
         product,
         edit(product, categories=[category("suvenir")]),
         actor=volunteer,
@@ -196,7 +215,7 @@ def test_a_change_of_categories_alone_is_a_new_version(stall):
     )
     assert product.version == version + 1
     with pytest.raises(StaleProduct) as caught:
-        catalogue.update_product(
+        update_product(
             product,
             edit(product, categories=[category("kain")]),
             actor=volunteer,
@@ -211,12 +230,12 @@ def test_saving_an_unchanged_form_writes_nothing(stall):
     product = make_product(vendor)
     version = product.version
     assert (
-        catalogue.update_product(
+        update_product(
             product,
             edit(product),
             actor=volunteer,
             version=version,
-            base=catalogue.product_snapshot(product),
+            base=product_snapshot(product),
         )
         == {}
     )
@@ -228,12 +247,12 @@ def test_a_save_based_on_an_old_version_does_not_overwrite(stall):
     vendor, volunteer = stall
     product = make_product(vendor, price_idr=25000, name="Amplang")
     # Two tabs open the form.
-    version, base = product.version, catalogue.product_snapshot(product)
-    catalogue.update_product(
+    version, base = product.version, product_snapshot(product)
+    update_product(
         product, edit(product, price_idr=30000), actor=volunteer, version=version, base=base
     )
     with pytest.raises(StaleProduct) as caught:
-        catalogue.update_product(
+        update_product(
             product,
             edit(product, price_idr=40000, name="Amplang ikan"),
             actor=volunteer,
@@ -251,10 +270,10 @@ def test_a_stale_save_that_overwrites_nothing_goes_through(stall):
     vendor, volunteer = stall
     product = make_product(vendor, price_idr=25000)
     make_product(vendor)
-    version, base = product.version, catalogue.product_snapshot(product)
-    catalogue.move_product(product, "down", actor=volunteer)  # bumps the version
+    version, base = product.version, product_snapshot(product)
+    move_product(product, "down", actor=volunteer)  # bumps the version
     assert product.version != version
-    catalogue.update_product(
+    update_product(
         product, edit(product, price_idr=26000), actor=volunteer, version=version, base=base
     )
     db.session.expire_all()
@@ -265,7 +284,7 @@ def test_without_the_opening_values_every_difference_is_a_conflict(stall):
     vendor, volunteer = stall
     product = make_product(vendor, price_idr=25000)
     with pytest.raises(StaleProduct) as caught:
-        catalogue.update_product(
+        update_product(
             product, edit(product, price_idr=26000), actor=volunteer, version=None, base=None
         )
     assert caught.value.changed == {"price_idr": (25000, 26000)}
@@ -274,7 +293,7 @@ def test_without_the_opening_values_every_difference_is_a_conflict(stall):
 def test_a_write_racing_between_read_and_commit_is_refused(stall):
     vendor, volunteer = stall
     product = make_product(vendor, price_idr=25000)
-    version, base = product.version, catalogue.product_snapshot(product)
+    version, base = product.version, product_snapshot(product)
     # Another request commits after this one loaded the product and checked its version...
     db.session.execute(
         update(Product)
@@ -287,7 +306,7 @@ def test_a_write_racing_between_read_and_commit_is_refused(stall):
     set_committed_value(product, "version", version)
     set_committed_value(product, "price_idr", 25000)
     with pytest.raises(StaleProduct) as caught:
-        catalogue.update_product(
+        update_product(
             product, edit(product, price_idr=26000), actor=volunteer, version=version, base=base
         )
     assert caught.value.changed == {"price_idr": (31000, 26000)}
@@ -299,17 +318,17 @@ def test_a_write_racing_between_read_and_commit_is_refused(stall):
 def test_deleted_products_and_vendors_cannot_be_edited(stall):
     vendor, volunteer = stall
     product = make_product(vendor)
-    catalogue.delete_product(product, actor=volunteer)
+    delete_product(product, actor=volunteer)
     with pytest.raises(Invalid, match="This product is deleted"):
-        catalogue.update_product(product, edit(product), actor=volunteer, version=1, base=None)
+        update_product(product, edit(product), actor=volunteer, version=1, base=None)
     with pytest.raises(Invalid, match="deleted"):
-        catalogue.set_availability(product, "sold_out", actor=volunteer)
+        set_availability(product, "sold_out", actor=volunteer)
     vendor.deleted_at = product.deleted_at
     db.session.commit()
     with pytest.raises(Invalid, match="This vendor is deleted"):
-        catalogue.create_product(vendor, ProductFields("x"), actor=volunteer)
+        create_product(vendor, ProductFields("x"), actor=volunteer)
     with pytest.raises(Invalid, match="This vendor is deleted"):
-        catalogue.restore_product(product, actor=volunteer)
+        restore_product(product, actor=volunteer)
 
 
 # --- availability, order, delete ----------------------------------------------------------
@@ -318,11 +337,11 @@ def test_deleted_products_and_vendors_cannot_be_edited(stall):
 def test_availability_changes_with_one_call(stall):
     vendor, volunteer = stall
     product = make_product(vendor)
-    assert catalogue.set_availability(product, "sold_out", actor=volunteer) is True
-    assert catalogue.set_availability(product, "sold_out", actor=volunteer) is False
+    assert set_availability(product, "sold_out", actor=volunteer) is True
+    assert set_availability(product, "sold_out", actor=volunteer) is False
     assert product.availability == Availability.SOLD_OUT
     with pytest.raises(Invalid):
-        catalogue.set_availability(product, "gone", actor=volunteer)
+        set_availability(product, "gone", actor=volunteer)
     assert actions(product) == ["product.availability"]
 
 
@@ -330,25 +349,25 @@ def test_products_move_up_and_down(stall):
     vendor, volunteer = stall
     # Equal positions (as an import may leave them) are put in a clear order first.
     a, b, c = (make_product(vendor, name=n, position=0) for n in "abc")
-    assert catalogue.move_product(c, "up", actor=volunteer) is True
-    assert [p.name for p in catalogue.list_products(vendor)] == ["a", "c", "b"]
-    assert catalogue.move_product(a, "up", actor=volunteer) is False
-    assert catalogue.move_product(b, "down", actor=volunteer) is False
-    assert catalogue.move_product(a, "down", actor=volunteer) is True
-    assert [p.name for p in catalogue.list_products(vendor)] == ["c", "a", "b"]
+    assert move_product(c, "up", actor=volunteer) is True
+    assert [p.name for p in list_products(vendor)] == ["a", "c", "b"]
+    assert move_product(a, "up", actor=volunteer) is False
+    assert move_product(b, "down", actor=volunteer) is False
+    assert move_product(a, "down", actor=volunteer) is True
+    assert [p.name for p in list_products(vendor)] == ["c", "a", "b"]
     with pytest.raises(Invalid):
-        catalogue.move_product(a, "sideways", actor=volunteer)
+        move_product(a, "sideways", actor=volunteer)
 
 
 def test_delete_and_restore(stall):
     vendor, volunteer = stall
     a, b = make_product(vendor, position=0), make_product(vendor, position=1)
-    catalogue.delete_product(a, actor=volunteer)
-    assert catalogue.list_products(vendor) == [b]
-    assert catalogue.deleted_products(vendor) == [a]
-    catalogue.restore_product(a, actor=volunteer)
-    assert catalogue.list_products(vendor) == [b, a]  # back at the end
-    assert catalogue.deleted_products(vendor) == []
+    delete_product(a, actor=volunteer)
+    assert list_products(vendor) == [b]
+    assert deleted_products(vendor) == [a]
+    restore_product(a, actor=volunteer)
+    assert list_products(vendor) == [b, a]  # back at the end
+    assert deleted_products(vendor) == []
     assert actions(a) == ["product.delete", "product.restore"]
 
 
@@ -358,14 +377,14 @@ def test_delete_and_restore(stall):
 def test_photos_of_a_product_and_of_the_stall(stall):
     vendor, volunteer = stall
     product = make_product(vendor, name="Kalung manik")
-    added, refused = catalogue.add_photos(
+    added, refused = add_photos(
         product, [Upload("1.jpg", jpeg(colour=(1, 2, 3))), Upload("2.jpg", jpeg())], actor=volunteer
     )
     assert refused == []
     assert [p.position for p in added] == [0, 1]
     assert all(p.vendor_id == vendor.id and p.product_id == product.id for p in added)
     assert [p.alt_text for p in added] == ["Kalung manik", "Kalung manik"]
-    (stall_photo,), _ = catalogue.add_photos(vendor, [Upload("s.jpg", jpeg())], actor=volunteer)
+    (stall_photo,), _ = add_photos(vendor, [Upload("s.jpg", jpeg())], actor=volunteer)
     assert stall_photo.product_id is None
     assert stall_photo.alt_text == vendor.business_name
     assert vendor.photos == [stall_photo]
@@ -378,12 +397,12 @@ def test_the_same_photo_is_stored_once(stall):
     a, b = make_product(vendor), make_product(vendor)
     data = jpeg(size=(900, 600), colour=(12, 34, 56))
     before = set(storage().keys())
-    catalogue.add_photos(a, [Upload("x.jpg", data)], actor=volunteer)
+    add_photos(a, [Upload("x.jpg", data)], actor=volunteer)
     new_files = set(storage().keys()) - before
     assert len(new_files) == 2  # the 400 and 800 px variants of a 900 px photo
-    catalogue.add_photos(b, [Upload("same.jpg", data)], actor=volunteer)
+    add_photos(b, [Upload("same.jpg", data)], actor=volunteer)
     assert set(storage().keys()) - before == new_files
-    added, refused = catalogue.add_photos(a, [Upload("again.jpg", data)], actor=volunteer)
+    added, refused = add_photos(a, [Upload("again.jpg", data)], actor=volunteer)
     assert added == []
     assert [(r.filename, r.message) for r in refused] == [
         ("again.jpg", "This photo is already there.")
@@ -394,7 +413,7 @@ def test_the_same_photo_is_stored_once(stall):
 def test_a_refused_file_leaves_nothing_behind(stall):
     vendor, volunteer = stall
     before = set(storage().keys())
-    added, refused = catalogue.add_photos(
+    added, refused = add_photos(
         vendor, [Upload("C:\\Users\\x\\virus.jpg", b"MZ\x90\x00")], actor=volunteer
     )
     assert added == []
@@ -406,41 +425,41 @@ def test_a_refused_file_leaves_nothing_behind(stall):
 
 def test_photo_count_is_limited(stall, monkeypatch):
     vendor, volunteer = stall
-    monkeypatch.setattr(catalogue, "MAX_PHOTOS", 2)
+    monkeypatch.setattr("market.services.photos.MAX_PHOTOS", 2)
     uploads = [Upload(f"{n}.jpg", jpeg(colour=(80 * n, 0, 0))) for n in range(3)]
-    added, refused = catalogue.add_photos(vendor, uploads, actor=volunteer)
+    added, refused = add_photos(vendor, uploads, actor=volunteer)
     assert len(added) == 2
     assert [r.filename for r in refused] == ["2.jpg"]
-    catalogue.delete_photo(added[0], actor=volunteer)
-    catalogue.add_photos(vendor, [Upload("3.jpg", jpeg(colour=(0, 0, 250)))], actor=volunteer)
+    delete_photo(added[0], actor=volunteer)
+    add_photos(vendor, [Upload("3.jpg", jpeg(colour=(0, 0, 250)))], actor=volunteer)
     with pytest.raises(Invalid, match="There are already 2 photos"):
-        catalogue.restore_photo(added[0], actor=volunteer)
+        restore_photo(added[0], actor=volunteer)
 
 
 def test_photo_order_alt_text_delete_and_restore(stall):
     vendor, volunteer = stall
     product = make_product(vendor, name="Sarung")
-    added, _ = catalogue.add_photos(
+    added, _ = add_photos(
         product,
         [Upload(f"{n}.jpg", jpeg(colour=(80 * n, 0, 0))) for n in range(3)],
         actor=volunteer,
     )
     first, second, third = added
-    assert catalogue.move_photo(third, "up", actor=volunteer)
+    assert move_photo(third, "up", actor=volunteer)
     assert [p.id for p in product.photos] == [first.id, third.id, second.id]
-    assert catalogue.set_alt_text(first, "  Sarung   tenun merah ", actor=volunteer)
+    assert set_alt_text(first, "  Sarung   tenun merah ", actor=volunteer)
     assert first.alt_text == "Sarung tenun merah"
-    assert catalogue.set_alt_text(first, "", actor=volunteer)  # back to the product's name
+    assert set_alt_text(first, "", actor=volunteer)  # back to the product's name
     assert first.alt_text == "Sarung"
     with pytest.raises(Invalid, match="at most 200"):
-        catalogue.set_alt_text(first, "x" * 201, actor=volunteer)
-    catalogue.delete_photo(first, actor=volunteer)
+        set_alt_text(first, "x" * 201, actor=volunteer)
+    delete_photo(first, actor=volunteer)
     db.session.expire_all()
     assert [p.id for p in product.photos] == [third.id, second.id]
-    assert catalogue.deleted_photos(product) == [first]
+    assert deleted_photos(product) == [first]
     with pytest.raises(Invalid, match="Restore it first"):
-        catalogue.move_photo(first, "up", actor=volunteer)
-    catalogue.restore_photo(first, actor=volunteer)
+        move_photo(first, "up", actor=volunteer)
+    restore_photo(first, actor=volunteer)
     db.session.expire_all()
     assert [p.id for p in product.photos] == [third.id, second.id, first.id]
     # Files are never removed: other photos may share them, and restore needs them.
@@ -457,8 +476,8 @@ def test_photo_order_alt_text_delete_and_restore(stall):
 
 def test_market_covers_are_not_stall_photos(stall):
     _vendor, volunteer = stall
-    cover = catalogue.store_photo(catalogue.process_upload(jpeg()))
+    cover = store_photo(process_upload(jpeg()))
     db.session.commit()
-    assert catalogue.photo_vendor(cover) is None
+    assert photo_vendor(cover) is None
     with pytest.raises(Invalid):
-        catalogue.delete_photo(cover, actor=volunteer)
+        delete_photo(cover, actor=volunteer)

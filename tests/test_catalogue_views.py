@@ -9,8 +9,9 @@ from sqlalchemy import event, func, select
 
 from market.extensions import db
 from market.models import AuditEvent, Availability, Photo, Product
-from market.services import catalogue
-from market.services.catalogue import Upload
+from market.services.photos import Upload, add_photos
+from market.services.products import delete_product, list_products, move_product
+from market.services.qris import get_qris
 from tests.catalogue_helpers import (
     ALLOWED,
     DENIED,
@@ -37,7 +38,7 @@ def routes(w: dict) -> list[tuple[str, str, dict]]:
     """Every catalogue route, with a harmless request for each."""
     vendor, product, vlog = w["vendor"], w["product"], w["vlog"]
     stall_photo, product_photo = w["stall_photo"], w["product_photos"][0]
-    qris = catalogue.get_qris(vendor)
+    qris = get_qris(vendor)
     v, p = vendor.id, product.id
     return [
         ("GET", f"/manage/vendors/{v}/products", {}),
@@ -129,7 +130,7 @@ def test_product_list_shows_products_and_one_tap_availability(world, client):
 
 def test_an_empty_list_says_what_to_do(ctx, client):
     w = build_world()
-    catalogue.delete_product(w["product"], actor=w["people"]["volunteer"])
+    delete_product(w["product"], actor=w["people"]["volunteer"])
     log_in_english(client, w["people"]["vendor"])
     page = client.get(f"/manage/vendors/{w['vendor'].id}/products").get_data(as_text=True)
     assert "No products yet. Add the first one" in page
@@ -230,7 +231,7 @@ def test_move_delete_and_restore_from_the_list(world, client):
         data={"direction": "up", "csrf_token": token(client)},
     )
     reload()
-    assert [p.name for p in catalogue.list_products(w["vendor"])] == ["Kedua", "Amplang kepiting"]
+    assert [p.name for p in list_products(w["vendor"])] == ["Kedua", "Amplang kepiting"]
     response = client.post(
         f"/manage/products/{second.id}/delete", data={"csrf_token": token(client)}
     )
@@ -239,7 +240,7 @@ def test_move_delete_and_restore_from_the_list(world, client):
     assert "“Kedua” is deleted. You can restore it" in page
     client.post(f"/manage/products/{second.id}/restore", data={"csrf_token": token(client)})
     reload()
-    assert [p.name for p in catalogue.list_products(w["vendor"])] == ["Amplang kepiting", "Kedua"]
+    assert [p.name for p in list_products(w["vendor"])] == ["Amplang kepiting", "Kedua"]
 
 
 def test_the_list_needs_the_same_number_of_queries_for_any_number_of_products(world, client):
@@ -264,7 +265,7 @@ def test_the_list_needs_the_same_number_of_queries_for_any_number_of_products(wo
     reload()
     for n in range(6):
         product = make_product(w["vendor"], name=f"Produk {n}")
-        catalogue.add_photos(
+        add_photos(
             product, [Upload("p.jpg", jpeg(colour=(40 * n, 9, 9)))], actor=w["people"]["volunteer"]
         )
     assert count_queries() == few
@@ -327,7 +328,7 @@ def test_a_stale_form_without_conflicting_fields_saves(world, client):
     form = _open_edit_form(client, product.id)
     reload()
     make_product(w["vendor"], position=5)
-    catalogue.move_product(product, "down", actor=w["people"]["volunteer"])
+    move_product(product, "down", actor=w["people"]["volunteer"])
     assert client.post(url, data=form | {"description": "Renyah"}).status_code == 303
     reload()
     assert product.description == "Renyah"
@@ -335,7 +336,7 @@ def test_a_stale_form_without_conflicting_fields_saves(world, client):
 
 def test_editing_a_deleted_product_offers_restore(world, client):
     w = world
-    catalogue.delete_product(w["product"], actor=w["people"]["volunteer"])
+    delete_product(w["product"], actor=w["people"]["volunteer"])
     log_in_english(client, w["people"]["vendor"])
     page = client.get(f"/manage/products/{w['product'].id}/edit").get_data(as_text=True)
     assert "This product was deleted on" in page

@@ -10,8 +10,8 @@ import pytest
 from market import create_app
 from market.extensions import db
 from market.models import Role
-from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
+from market.services.photos import process_upload, store_photo
 from tests.conftest import IsolatedClient, login, make_market, make_user, make_vendor
 
 STATIC = Path(__file__).resolve().parents[1] / "market" / "static"

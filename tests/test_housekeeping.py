@@ -15,9 +15,16 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Photo, Product, Role
-from market.services import catalogue, housekeeping
-from market.services.catalogue import PhotoNotStored, Upload
+from market.services import housekeeping
 from market.services.imaging import process_photo, variant_key
+from market.services.photos import (
+    PhotoNotStored,
+    Upload,
+    add_photos,
+    delete_photo,
+    process_upload,
+    store_photo,
+)
 from market.storage import LocalStorage, S3Storage
 from tests.catalogue_helpers import en, jpeg, log_in_english, reload, token  # noqa: F401
 from tests.conftest import make_market, make_product, make_user, make_vendor
@@ -62,11 +69,9 @@ def photo_keys(photo: Photo) -> list[str]:
 
 def test_unused_files_older_than_the_grace_period_are_removed(storage, product):
     actor = make_user()
-    used, _ = catalogue.add_photos(product, [Upload("a.jpg", jpeg(colour=(1, 2, 3)))], actor=actor)
-    deleted, _ = catalogue.add_photos(
-        product, [Upload("b.jpg", jpeg(colour=(9, 8, 7)))], actor=actor
-    )
-    catalogue.delete_photo(deleted[0], actor=actor)
+    used, _ = add_photos(product, [Upload("a.jpg", jpeg(colour=(1, 2, 3)))], actor=actor)
+    deleted, _ = add_photos(product, [Upload("b.jpg", jpeg(colour=(9, 8, 7)))], actor=actor)
+    delete_photo(deleted[0], actor=actor)
     old_orphans = orphan_files(storage, (200, 10, 10))
     young_orphans = orphan_files(storage, (10, 200, 10))
     in_use = photo_keys(used[0]) + photo_keys(deleted[0])
@@ -100,7 +105,7 @@ def test_an_upload_that_reuses_an_old_unused_file_keeps_it(storage, product):
     age(storage, orphans, 2 * 3600)
     # The same photo again: its files exist, so saving only marks them as saved now, which
     # spares them while the new row is on its way to the database.
-    catalogue.store_photo(catalogue.process_upload(data), product_id=product.id)
+    store_photo(process_upload(data), product_id=product.id)
     assert housekeeping.collect_garbage(HOUR).removed == []
     db.session.rollback()  # the row never arrives (the worker died): now they may go
     age(storage, orphans, 2 * 3600)
@@ -148,7 +153,7 @@ def photo_count() -> int:
 def test_a_full_disk_refuses_the_photo_and_saves_no_row(full_disk, product):
     big = jpeg(size=(1700, 1200), colour=(40, 50, 60))  # three variants: the second fails
     with pytest.raises(PhotoNotStored, match="could not store the photo"):
-        catalogue.add_photos(product, [Upload("big.jpg", big)], actor=make_user())
+        add_photos(product, [Upload("big.jpg", big)], actor=make_user())
     assert photo_count() == 0
     assert len(list(full_disk.keys())) == 1  # the first variant, for the collector
     assert len(housekeeping.collect_garbage(timedelta(0)).removed) == 1
@@ -218,9 +223,7 @@ def bucket_storage(app, s3_endpoint, monkeypatch):
 
 
 def test_a_bucket_is_collected_the_same_way(bucket_storage, product):
-    used, _ = catalogue.add_photos(
-        product, [Upload("a.jpg", jpeg(colour=(3, 2, 1)))], actor=make_user()
-    )
+    used, _ = add_photos(product, [Upload("a.jpg", jpeg(colour=(3, 2, 1)))], actor=make_user())
     orphans = orphan_files(bucket_storage, (100, 100, 0))
     first_saved = bucket_storage.saved_at(orphans[0])
     assert first_saved is not None and bucket_storage.saved_at("photos/no/such.webp") is None

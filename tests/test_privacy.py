@@ -8,8 +8,8 @@ from market.extensions import db
 from market.models import ContactClick, Invitation, QrisCode, Role, VlogLink
 from market.services import privacy
 from market.services.audit import record
-from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
+from market.services.photos import process_upload, store_photo
 from tests.conftest import make_market, make_product, make_user, make_vendor
 
 SECRET_NAME = "Warung Rahasia Bu Siti"

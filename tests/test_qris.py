@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from market.extensions import db
 from market.models import AuditEvent, Photo, Role
-from market.services import catalogue
-from market.services.catalogue import Upload
 from market.services.errors import Conflict, Forbidden, Invalid
+from market.services.photos import Upload
+from market.services.qris import get_qris, save_qris, verify_qris
 from tests.catalogue_helpers import (
     another_client,
     build_world,
@@ -44,47 +44,47 @@ def test_a_new_code_needs_a_photo_and_a_merchant_name(ctx):
     vendor = make_vendor(make_market())
     volunteer = make_user(Role.VOLUNTEER)
     with pytest.raises(Invalid, match="Choose a photo of the QRIS sticker"):
-        catalogue.save_qris(vendor, actor=volunteer, merchant_name="TOKO SARI")
+        save_qris(vendor, actor=volunteer, merchant_name="TOKO SARI")
     with pytest.raises(Invalid, match="merchant name exactly as printed"):
-        catalogue.save_qris(
+        save_qris(
             vendor, actor=volunteer, merchant_name="  ", upload=Upload("q.png", qris_sticker())
         )
     with pytest.raises(Invalid, match="not a photo we can read"):
-        catalogue.save_qris(
+        save_qris(
             vendor, actor=volunteer, merchant_name="TOKO SARI", upload=Upload("q.pdf", b"%PDF")
         )
-    assert catalogue.get_qris(vendor) is None
+    assert get_qris(vendor) is None
 
 
 def test_staff_verify_and_any_change_clears_it(world):
     vendor, people = world["vendor"], world["people"]
-    qris = catalogue.get_qris(vendor)
+    qris = get_qris(vendor)
     assert qris.verified_at is None
     # The QRIS photo is neither a stall nor a product photo.
     assert qris.photo not in vendor.photos
     assert (qris.photo.vendor_id, qris.photo.product_id) == (None, None)
 
     with pytest.raises(Forbidden):
-        catalogue.verify_qris(
+        verify_qris(
             vendor, actor=people["vendor"], photo_id=qris.photo_id, merchant_name="AMPLANG BU SRI"
         )
-    catalogue.verify_qris(
+    verify_qris(
         vendor, actor=people["volunteer"], photo_id=qris.photo_id, merchant_name="AMPLANG BU SRI"
     )
     assert qris.verified_by == people["volunteer"]
     assert qris.verified_at is not None
 
     # The vendor corrects the name: shoppers no longer see it until staff look again.
-    catalogue.save_qris(vendor, actor=people["vendor"], merchant_name="AMPLANG BU SRI 2")
+    save_qris(vendor, actor=people["vendor"], merchant_name="AMPLANG BU SRI 2")
     assert (qris.verified_at, qris.verified_by_id) == (None, None)
-    catalogue.verify_qris(
+    verify_qris(
         vendor,
         actor=people["coordinator"],
         photo_id=qris.photo_id,
         merchant_name="AMPLANG BU SRI 2",
     )
     old_photo = qris.photo
-    catalogue.save_qris(
+    save_qris(
         vendor,
         actor=people["vendor"],
         merchant_name="AMPLANG BU SRI 2",
@@ -105,34 +105,30 @@ def test_staff_verify_and_any_change_clears_it(world):
 
 def test_saving_the_same_photo_and_name_changes_nothing(world):
     vendor, volunteer = world["vendor"], world["people"]["volunteer"]
-    qris = catalogue.get_qris(vendor)
-    catalogue.verify_qris(
-        vendor, actor=volunteer, photo_id=qris.photo_id, merchant_name=qris.merchant_name
-    )
-    catalogue.save_qris(
+    qris = get_qris(vendor)
+    verify_qris(vendor, actor=volunteer, photo_id=qris.photo_id, merchant_name=qris.merchant_name)
+    save_qris(
         vendor,
         actor=volunteer,
         merchant_name="AMPLANG BU SRI",
         upload=Upload("again.png", qris_sticker()),
     )
-    assert catalogue.get_qris(vendor).verified_at is not None
+    assert get_qris(vendor).verified_at is not None
 
 
 def test_verifying_a_code_that_was_replaced_meanwhile_is_refused(world):
     vendor, people = world["vendor"], world["people"]
-    seen = catalogue.get_qris(vendor)
+    seen = get_qris(vendor)
     seen_photo, seen_name = seen.photo_id, seen.merchant_name
-    catalogue.save_qris(
+    save_qris(
         vendor,
         actor=people["vendor"],
         merchant_name="PENIPU",
         upload=Upload("fake.png", qris_sticker("fake")),
     )
     with pytest.raises(Conflict, match="changed since you opened the page"):
-        catalogue.verify_qris(
-            vendor, actor=people["volunteer"], photo_id=seen_photo, merchant_name=seen_name
-        )
-    assert catalogue.get_qris(vendor).verified_at is None
+        verify_qris(vendor, actor=people["volunteer"], photo_id=seen_photo, merchant_name=seen_name)
+    assert get_qris(vendor).verified_at is None
 
 
 def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
@@ -150,7 +146,7 @@ def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
 
     staff_page = staff.get(url).get_data(as_text=True)
     assert "I checked it at the stall: verify" in staff_page
-    photo_id = catalogue.get_qris(vendor).photo_id
+    photo_id = get_qris(vendor).photo_id
     response = staff.post(
         f"{url}/verify",
         data={
@@ -164,13 +160,13 @@ def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
     assert "Verified: shoppers now see this QRIS code." in page
     assert "Shoppers see this code." in page
     reload()
-    assert catalogue.get_qris(vendor).verified_by_id == world["people"]["volunteer"].id
+    assert get_qris(vendor).verified_by_id == world["people"]["volunteer"].id
 
     # The vendor can hide it, but never verify it.
     assert owner.post(f"{url}/verify", data={"csrf_token": token(owner)}).status_code == 404
     owner.post(f"{url}/unverify", data={"csrf_token": token(owner)})
     reload()
-    assert catalogue.get_qris(vendor).verified_at is None
+    assert get_qris(vendor).verified_at is None
 
 
 def test_uploading_a_new_sticker_through_the_page(world, client):
@@ -189,7 +185,7 @@ def test_uploading_a_new_sticker_through_the_page(world, client):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Shoppers see the QRIS code once a volunteer has verified it." in page
     reload()
-    assert catalogue.get_qris(vendor).merchant_name == "AMPLANG BU SRI"
+    assert get_qris(vendor).merchant_name == "AMPLANG BU SRI"
 
 
 def test_a_refused_sticker_keeps_the_typed_name(world, client):
@@ -209,4 +205,4 @@ def test_a_refused_sticker_keeps_the_typed_name(world, client):
     assert "This file is not a photo we can read" in page
     assert 'value="TOKO BARU"' in page
     reload()
-    assert catalogue.get_qris(vendor).merchant_name == "AMPLANG BU SRI"
+    assert get_qris(vendor).merchant_name == "AMPLANG BU SRI"

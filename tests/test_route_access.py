@@ -29,8 +29,8 @@ from market.models import (
     utcnow,
 )
 from market.services import imports, invitations
-from market.services.catalogue import process_upload, store_photo
 from market.services.demo import demo_image
+from market.services.photos import process_upload, store_photo
 from tests.conftest import (
     EVERYONE,
     PASSWORD,

@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import AuditEvent, VlogLink
-from market.services import catalogue
 from market.services.errors import Invalid
+from market.services.products import delete_product
+from market.services.vlog_links import add_vlog, list_vlogs
 from tests.catalogue_helpers import (
     build_world,
     en,  # noqa: F401
@@ -137,7 +138,7 @@ def test_another_vendors_product_cannot_be_chosen(world, client):
     assert db.session.scalar(select(func.count(VlogLink.id))) == 1
     # The service refuses it too, whatever the form allows.
     with pytest.raises(Invalid, match="Choose the stall or one of its products"):
-        catalogue.add_vlog(
+        add_vlog(
             world["vendor"],
             "https://youtu.be/zzzzzzzzzzz",
             actor=world["people"]["volunteer"],
@@ -157,13 +158,13 @@ def test_delete_and_restore_a_link(world, client):
     log_in_english(client, world["people"]["vendor"])
     client.post(f"/manage/vlogs/{vlog.id}/delete", data={"csrf_token": token(client)})
     reload()
-    assert catalogue.list_vlogs(world["vendor"]) == []
+    assert list_vlogs(world["vendor"]) == []
     page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
     assert "Deleted links (1)" in page
     assert "No vlog yet." in page
     client.post(f"/manage/vlogs/{vlog.id}/restore", data={"csrf_token": token(client)})
     reload()
-    assert catalogue.list_vlogs(world["vendor"]) == [vlog]
+    assert list_vlogs(world["vendor"]) == [vlog]
     assert list(
         db.session.scalars(
             select(AuditEvent.action)
@@ -175,20 +176,20 @@ def test_delete_and_restore_a_link(world, client):
 
 def test_links_of_deleted_products_are_not_listed(world):
     volunteer = world["people"]["volunteer"]
-    catalogue.add_vlog(
+    add_vlog(
         world["vendor"],
         "https://youtu.be/yyyyyyyyyyy",
         actor=volunteer,
         product_id=world["product"].id,
     )
-    assert len(catalogue.list_vlogs(world["vendor"])) == 2
-    catalogue.delete_product(world["product"], actor=volunteer)
-    assert catalogue.list_vlogs(world["vendor"]) == [world["vlog"]]
+    assert len(list_vlogs(world["vendor"])) == 2
+    delete_product(world["product"], actor=volunteer)
+    assert list_vlogs(world["vendor"]) == [world["vlog"]]
 
 
 def test_the_number_of_links_is_limited(world, monkeypatch):
-    monkeypatch.setattr(catalogue, "MAX_VLOGS", 1)
+    monkeypatch.setattr("market.services.vlog_links.MAX_VLOGS", 1)
     with pytest.raises(Invalid, match="There are already 1 links"):
-        catalogue.add_vlog(
+        add_vlog(
             world["vendor"], "https://youtu.be/yyyyyyyyyyy", actor=world["people"]["volunteer"]
         )

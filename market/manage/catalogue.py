@@ -37,9 +37,43 @@ from market.permissions import (
     load_or_404,
     login_required,
 )
-from market.services import catalogue
-from market.services.catalogue import InvalidProduct, Refusal, StaleProduct, Upload
+from market.services.categories import all_categories
 from market.services.errors import DomainError, Invalid
+from market.services.photos import (
+    MAX_PHOTOS,
+    Refusal,
+    Upload,
+    add_photos,
+    delete_photo,
+    deleted_photos,
+    move_photo,
+    photo_vendor,
+    restore_photo,
+    set_alt_text,
+)
+from market.services.products import (
+    InvalidProduct,
+    StaleProduct,
+    clean_product,
+    create_product,
+    delete_product,
+    deleted_products,
+    list_products,
+    move_product,
+    product_snapshot,
+    restore_product,
+    set_availability,
+    update_product,
+)
+from market.services.qris import get_qris, save_qris, unverify_qris, verify_qris
+from market.services.vlog_links import (
+    add_vlog,
+    delete_vlog,
+    deleted_vlogs,
+    list_vlogs,
+    restore_vlog,
+    vlog_vendor,
+)
 
 bp = Blueprint("catalogue", __name__, url_prefix="/manage")
 
@@ -56,12 +90,12 @@ def _product(product_id: int) -> Product:
 
 
 def _may_edit_photo(user: User, photo: Photo) -> bool:
-    vendor = catalogue.photo_vendor(photo)
+    vendor = photo_vendor(photo)
     return vendor is not None and can_edit_vendor(user, vendor)
 
 
 def _may_edit_vlog(user: User, vlog: VlogLink) -> bool:
-    return can_edit_vendor(user, catalogue.vlog_vendor(vlog))
+    return can_edit_vendor(user, vlog_vendor(vlog))
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -130,8 +164,8 @@ def products(vendor_id: int):
     return render_template(
         "manage/products.html",
         vendor=vendor,
-        products=catalogue.list_products(vendor),
-        deleted=catalogue.deleted_products(vendor),
+        products=list_products(vendor),
+        deleted=deleted_products(vendor),
     )
 
 
@@ -139,15 +173,13 @@ def products(vendor_id: int):
 @login_required
 def new_product(vendor_id: int):
     vendor = _vendor(vendor_id)
-    form = NewProductForm(catalogue.all_categories(), _locale())
+    form = NewProductForm(all_categories(), _locale())
     status = 200
     if form.validate_on_submit():
         uploads = _uploads(form.photos.data or [])
         try:
-            fields = catalogue.clean_product(form.raw())
-            product, refused = catalogue.create_product(
-                vendor, fields, actor=current_user, uploads=uploads
-            )
+            fields = clean_product(form.raw())
+            product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
         except InvalidProduct as exc:
             _show_errors(form, exc.errors)
             if uploads:
@@ -177,18 +209,18 @@ def new_product(vendor_id: int):
 @login_required
 def edit_product(product_id: int):
     product = _product(product_id)
-    categories = catalogue.all_categories()
+    categories = all_categories()
     form = EditProductForm(categories, _locale())
     conflict = None
     status = 200
     if not form.is_submitted():
         form.fill_from(product)
         form.version.data = product.version
-        form.base.data = json.dumps(catalogue.product_snapshot(product))
+        form.base.data = json.dumps(product_snapshot(product))
     elif form.validate_on_submit():
         try:
-            fields = catalogue.clean_product(form.raw())
-            changes = catalogue.update_product(
+            fields = clean_product(form.raw())
+            changes = update_product(
                 product,
                 fields,
                 actor=current_user,
@@ -204,7 +236,7 @@ def edit_product(product_id: int):
             conflict = exc.changed
             # An IntegerField shows what was submitted (raw_data) rather than its data.
             form.version.data, form.version.raw_data = product.version, None
-            form.base.data = json.dumps(catalogue.product_snapshot(product))
+            form.base.data = json.dumps(product_snapshot(product))
             status = 409
         except Invalid as exc:
             flash(str(exc), "error")
@@ -222,8 +254,8 @@ def edit_product(product_id: int):
         conflict=conflict,
         category_names={c.slug: c.name_for(_locale()) for c in categories},
         photo_form=PhotoUploadForm(),
-        deleted_photos=catalogue.deleted_photos(product),
-        max_photos=catalogue.MAX_PHOTOS,
+        deleted_photos=deleted_photos(product),
+        max_photos=MAX_PHOTOS,
     ), status
 
 
@@ -232,9 +264,7 @@ def edit_product(product_id: int):
 def product_availability(product_id: int):
     product = _product(product_id)
     _attempt(
-        lambda: catalogue.set_availability(
-            product, request.form.get("availability", ""), actor=current_user
-        )
+        lambda: set_availability(product, request.form.get("availability", ""), actor=current_user)
     )
     return redirect(_products_page(product), code=303)
 
@@ -243,11 +273,7 @@ def product_availability(product_id: int):
 @login_required
 def product_move(product_id: int):
     product = _product(product_id)
-    _attempt(
-        lambda: catalogue.move_product(
-            product, request.form.get("direction", ""), actor=current_user
-        )
-    )
+    _attempt(lambda: move_product(product, request.form.get("direction", ""), actor=current_user))
     return redirect(_products_page(product), code=303)
 
 
@@ -256,7 +282,7 @@ def product_move(product_id: int):
 def product_delete(product_id: int):
     product = _product(product_id)
     _attempt(
-        lambda: catalogue.delete_product(product, actor=current_user),
+        lambda: delete_product(product, actor=current_user),
         _(
             "“%(name)s” is deleted. You can restore it from the deleted products below.",
             name=product.name,
@@ -270,7 +296,7 @@ def product_delete(product_id: int):
 def product_restore(product_id: int):
     product = _product(product_id)
     _attempt(
-        lambda: catalogue.restore_product(product, actor=current_user),
+        lambda: restore_product(product, actor=current_user),
         _("“%(name)s” is back, at the end of the list.", name=product.name),
     )
     return redirect(_products_page(product), code=303)
@@ -288,7 +314,7 @@ def _photo_page(photo: Photo) -> str:
 def _add_photos(owner: Vendor | Product, form: PhotoUploadForm, location: str):
     uploads = _uploads(form.photos.data or [])
     if uploads:
-        _attempt(lambda: _report(*catalogue.add_photos(owner, uploads, actor=current_user)))
+        _attempt(lambda: _report(*add_photos(owner, uploads, actor=current_user)))
     else:
         flash(_("Choose one or more photos first."), "error")
     return _finish(location)
@@ -326,8 +352,8 @@ def stall_photos(vendor_id: int):
         vendor=vendor,
         form=form,
         photos=vendor.photos,
-        deleted_photos=catalogue.deleted_photos(vendor),
-        max_photos=catalogue.MAX_PHOTOS,
+        deleted_photos=deleted_photos(vendor),
+        max_photos=MAX_PHOTOS,
     )
 
 
@@ -335,9 +361,7 @@ def stall_photos(vendor_id: int):
 @login_required
 def photo_move(photo_id: int):
     photo = load_or_404(Photo, photo_id, _may_edit_photo)
-    _attempt(
-        lambda: catalogue.move_photo(photo, request.form.get("direction", ""), actor=current_user)
-    )
+    _attempt(lambda: move_photo(photo, request.form.get("direction", ""), actor=current_user))
     return redirect(_photo_page(photo), code=303)
 
 
@@ -346,7 +370,7 @@ def photo_move(photo_id: int):
 def photo_alt(photo_id: int):
     photo = load_or_404(Photo, photo_id, _may_edit_photo)
     _attempt(
-        lambda: catalogue.set_alt_text(photo, request.form.get("alt_text", ""), actor=current_user),
+        lambda: set_alt_text(photo, request.form.get("alt_text", ""), actor=current_user),
         _("Photo description saved."),
     )
     return redirect(_photo_page(photo), code=303)
@@ -357,7 +381,7 @@ def photo_alt(photo_id: int):
 def photo_delete(photo_id: int):
     photo = load_or_404(Photo, photo_id, _may_edit_photo)
     _attempt(
-        lambda: catalogue.delete_photo(photo, actor=current_user),
+        lambda: delete_photo(photo, actor=current_user),
         _("Photo deleted. You can restore it below."),
     )
     return redirect(_photo_page(photo), code=303)
@@ -367,7 +391,7 @@ def photo_delete(photo_id: int):
 @login_required
 def photo_restore(photo_id: int):
     photo = load_or_404(Photo, photo_id, _may_edit_photo)
-    _attempt(lambda: catalogue.restore_photo(photo, actor=current_user), _("Photo restored."))
+    _attempt(lambda: restore_photo(photo, actor=current_user), _("Photo restored."))
     return redirect(_photo_page(photo), code=303)
 
 
@@ -378,14 +402,14 @@ def photo_restore(photo_id: int):
 @login_required
 def vlogs(vendor_id: int):
     vendor = _vendor(vendor_id)
-    products = catalogue.list_products(vendor)
+    products = list_products(vendor)
     form = VlogForm(products)
     status = 200
     if not form.is_submitted():
         form.product_id.data = request.args.get("product", 0, type=int)
     if form.validate_on_submit():
         try:
-            catalogue.add_vlog(
+            add_vlog(
                 vendor,
                 form.url.data,
                 actor=current_user,
@@ -404,8 +428,8 @@ def vlogs(vendor_id: int):
         "manage/vlogs.html",
         vendor=vendor,
         form=form,
-        vlogs=catalogue.list_vlogs(vendor),
-        deleted=catalogue.deleted_vlogs(vendor),
+        vlogs=list_vlogs(vendor),
+        deleted=deleted_vlogs(vendor),
     ), status
 
 
@@ -414,7 +438,7 @@ def vlogs(vendor_id: int):
 def vlog_delete(vlog_id: int):
     vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
     _attempt(
-        lambda: catalogue.delete_vlog(vlog, actor=current_user),
+        lambda: delete_vlog(vlog, actor=current_user),
         _("Link deleted. You can restore it below."),
     )
     return redirect(url_for(".vlogs", vendor_id=vlog.vendor_id), code=303)
@@ -424,7 +448,7 @@ def vlog_delete(vlog_id: int):
 @login_required
 def vlog_restore(vlog_id: int):
     vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
-    _attempt(lambda: catalogue.restore_vlog(vlog, actor=current_user), _("Link restored."))
+    _attempt(lambda: restore_vlog(vlog, actor=current_user), _("Link restored."))
     return redirect(url_for(".vlogs", vendor_id=vlog.vendor_id), code=303)
 
 
@@ -435,7 +459,7 @@ def vlog_restore(vlog_id: int):
 @login_required
 def qris(vendor_id: int):
     vendor = _vendor(vendor_id)
-    code = catalogue.get_qris(vendor)
+    code = get_qris(vendor)
     form = QrisForm()
     status = 200
     if not form.is_submitted() and code is not None:
@@ -443,7 +467,7 @@ def qris(vendor_id: int):
     if form.validate_on_submit():
         uploads = _uploads([form.photo.data])
         try:
-            catalogue.save_qris(
+            save_qris(
                 vendor,
                 actor=current_user,
                 merchant_name=form.merchant_name.data,
@@ -471,7 +495,7 @@ def qris(vendor_id: int):
 def qris_verify(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
     _attempt(
-        lambda: catalogue.verify_qris(
+        lambda: verify_qris(
             vendor,
             actor=current_user,
             photo_id=request.form.get("photo_id", type=int),
@@ -487,7 +511,7 @@ def qris_verify(vendor_id: int):
 def qris_unverify(vendor_id: int):
     vendor = _vendor(vendor_id)
     _attempt(
-        lambda: catalogue.unverify_qris(vendor, actor=current_user),
+        lambda: unverify_qris(vendor, actor=current_user),
         _("Shoppers no longer see the QRIS code until it is verified again."),
     )
     return redirect(url_for(".qris", vendor_id=vendor.id), code=303)

@@ -1,7 +1,7 @@
 """Forms of the catalogue pages: products, photos, vlog links and the QRIS code.
 
 Fields are declared here; what makes a value acceptable (a price, a link, a photo) is decided by
-market.services.catalogue, so the same rules hold for every way in.
+market.services.products, so the same rules hold for every way in.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -93,7 +93,7 @@ class ProductForm(FlaskForm):
         self.categories.data = [c.id for c in product.categories]
 
     def raw(self) -> dict:
-        """The typed values, as market.services.catalogue.clean_product reads them."""
+        """The typed values, as market.services.products.clean_product reads them."""
         return {
             "name": self.name.data,
             "description": self.description.data,

@@ -34,7 +34,7 @@ from market.permissions import (
     staffed_markets,
 )
 from market.services import invitations, onboarding
-from market.services.catalogue import all_categories
+from market.services.categories import all_categories
 from market.services.contacts import clicks_by_vendor
 from market.services.errors import DomainError, NotReady
 from market.services.onboarding import DuplicateVendor, InvalidFields

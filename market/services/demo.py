@@ -24,8 +24,9 @@ from market.models import (
     utcnow,
 )
 from market.services import accounts
-from market.services.catalogue import process_upload, slugify, store_photo
 from market.services.onboarding import CONSENT_VERSION
+from market.services.photos import process_upload, store_photo
+from market.services.slugs import slugify
 from market.services.vlogs import parse_vlog_url
 
 DEMO_PASSWORD = "pasar-demo-2026"  # noqa: S105 - documented in the README, demo data only

@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 from market.extensions import db
 from market.models import Category, Market, Photo, Product, User, Vendor, VendorStatus
 from market.services.audit import record
-from market.services.catalogue import all_categories, unique_slug
+from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
 from market.services.invitations import display_phone
 from market.services.onboarding import (
@@ -37,6 +37,7 @@ from market.services.onboarding import (
     clean_profile,
     market_slugs,
 )
+from market.services.slugs import unique_slug
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -36,9 +36,10 @@ from market.models import (
 from market.permissions import can_moderate_vendor
 from market.services import accounts
 from market.services.audit import changes_of, record, security_event
-from market.services.catalogue import all_categories, slugify, unique_slug
+from market.services.categories import all_categories
 from market.services.errors import Conflict, Forbidden, Invalid, NotReady
 from market.services.invitations import revoke_open
+from market.services.slugs import slugify, unique_slug
 
 # --- the vendor's profile -------------------------------------------------------------------
 

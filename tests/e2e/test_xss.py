@@ -16,9 +16,12 @@ import pytest
 from market import create_app
 from market.extensions import db
 from market.models import Product, Role, Vendor, VendorStatus, utcnow
-from market.services import accounts, catalogue, onboarding
-from market.services.catalogue import Upload
+from market.services import accounts, onboarding
 from market.services.demo import demo_image
+from market.services.photos import Upload, add_photos, set_alt_text
+from market.services.products import clean_product, create_product
+from market.services.qris import save_qris, verify_qris
+from market.services.vlog_links import add_vlog
 from tests.live import app_env, flask, serve
 
 PAYLOADS = [
@@ -192,7 +195,7 @@ def _stall(market, carrier: int, admin) -> None:
     vendor.owner = owner
     db.session.commit()
     for number in range(carrier * PRODUCTS, (carrier + 1) * PRODUCTS):
-        fields = catalogue.clean_product(
+        fields = clean_product(
             {
                 "name": value("product_name", number),
                 "description": value("product_description", number),
@@ -205,31 +208,29 @@ def _stall(market, carrier: int, admin) -> None:
                 "halal": True,
             }
         )
-        product, _refused = catalogue.create_product(
+        product, _refused = create_product(
             vendor, fields, actor=volunteer, uploads=[_image(number, "product")]
         )
-        catalogue.set_alt_text(product.photos[0], value("alt_text", number), actor=owner)
-    [stall_photo], _refused = catalogue.add_photos(vendor, [_image(carrier, "stall")], actor=owner)
-    catalogue.set_alt_text(stall_photo, value("alt_text", carrier), actor=owner)
-    catalogue.add_vlog(
+        set_alt_text(product.photos[0], value("alt_text", number), actor=owner)
+    [stall_photo], _refused = add_photos(vendor, [_image(carrier, "stall")], actor=owner)
+    set_alt_text(stall_photo, value("alt_text", carrier), actor=owner)
+    add_vlog(
         vendor, "https://youtu.be/dQw4w9WgXcQ", actor=owner, title=value("vlog_title", carrier)
     )
-    catalogue.add_vlog(
+    add_vlog(
         vendor,
         "https://www.tiktok.com/@penjual/video/7281234567890123456",
         actor=owner,
         product_id=product.id,
         title=value("vlog_title", carrier + 1),
     )
-    qris = catalogue.save_qris(
+    qris = save_qris(
         vendor,
         actor=owner,
         merchant_name=value("merchant_name", carrier),
         upload=_image(carrier, "qris"),
     )
-    catalogue.verify_qris(
-        vendor, actor=volunteer, photo_id=qris.photo_id, merchant_name=qris.merchant_name
-    )
+    verify_qris(vendor, actor=volunteer, photo_id=qris.photo_id, merchant_name=qris.merchant_name)
     # A moderated product, and a hidden stall whose consent was withdrawn: reasons everywhere.
     hidden = Product(vendor=vendor, slug=f"disembunyikan-{carrier}", name=fields.name, price_idr=1)
     db.session.add(hidden)
