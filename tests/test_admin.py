@@ -19,8 +19,10 @@ from market.models import (
     VendorStatus,
     utcnow,
 )
-from market.services import imports, onboarding, reports
+from market.services import imports, reports
 from market.services.contacts import today
+from market.services.moderation import publish_vendor
+from market.services.vendors import delete_vendor, register_vendor, update_vendor
 from tests.conftest import (
     ROLES,
     csrf_token,
@@ -257,7 +259,7 @@ def test_market_form_errors_keep_the_input(client):
 def test_market_summary_counts_statuses_products_photos_and_taps():
     world = make_world()
     ready = make_ready_vendor(world.market)
-    onboarding.publish_vendor(ready, actor=world.people["volunteer"])
+    publish_vendor(ready, actor=world.people["volunteer"])
     make_vendor(world.market, status=VendorStatus.HIDDEN)
     make_vendor(world.market, deleted_at=utcnow())
     make_product(world.vendor)
@@ -281,7 +283,7 @@ def test_still_active_means_edited_by_the_owner_or_reached_by_shoppers_in_30_day
     old = make_vendor(world.market)
     db.session.add(ContactClick(vendor_id=tapped.id, day=today(), count=1))
     db.session.add(ContactClick(vendor_id=old.id, day=today() - timedelta(days=45), count=9))
-    onboarding.update_vendor(
+    update_vendor(
         edited, {"business_name": "Diubah Pemilik"}, actor=world.people["vendor"], version=None
     )
     pairs = [(v.id, v.owner_id) for v in (tapped, edited, quiet, old)]
@@ -292,11 +294,11 @@ def test_still_active_means_edited_by_the_owner_or_reached_by_shoppers_in_30_day
 def test_volunteer_progress_per_day_week_drafts_and_follow_ups():
     world = make_world()
     volunteer = world.people["volunteer"]
-    fresh = onboarding.register_vendor(world.market, {"business_name": "Baru"}, actor=volunteer)
-    stale = onboarding.register_vendor(world.market, {"business_name": "Lama"}, actor=volunteer)
+    fresh = register_vendor(world.market, {"business_name": "Baru"}, actor=volunteer)
+    stale = register_vendor(world.market, {"business_name": "Lama"}, actor=volunteer)
     stale.created_at = utcnow() - timedelta(days=5)
     ready = make_ready_vendor(world.market, onboarded_by_id=volunteer.id)
-    onboarding.publish_vendor(ready, actor=volunteer)
+    publish_vendor(ready, actor=volunteer)
     rows = {p.user.id: p for p in reports.volunteer_progress(world.market)}
     mine = rows[volunteer.id]
     assert (mine.today, mine.week, mine.total) == (2, 3, 3)
@@ -364,7 +366,7 @@ def test_coordinator_hides_a_vendor_and_a_product_with_a_reason(client):
 
 def test_coordinator_restores_a_deleted_vendor(client):
     world = make_world()
-    onboarding.delete_vendor(world.vendor, actor=world.people["volunteer"])
+    delete_vendor(world.vendor, actor=world.people["volunteer"])
     login(client, world.people["coordinator"].email)
     page = f"/admin/markets/{world.market.id}/moderation?lang=en"
     html = client.get(page).get_data(as_text=True)

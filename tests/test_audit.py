@@ -6,7 +6,10 @@ from sqlalchemy import select
 
 from market.extensions import db
 from market.models import AuditEvent
-from market.services import invitations, onboarding, reports
+from market.services import audit_log, invitations
+from market.services.consent import record_consent, withdraw_consent
+from market.services.moderation import hide_product, hide_vendor, publish_vendor, unpublish_vendor
+from market.services.vendors import delete_vendor, register_vendor, restore_vendor, update_vendor
 from tests.conftest import login, make_product
 from tests.onboarding_helpers import en, make_ready_vendor, make_world  # noqa: F401
 
@@ -16,20 +19,18 @@ def test_the_whole_onboarding_leaves_a_complete_trail():
     world = make_world()
     volunteer, coordinator = world.people["volunteer"], world.people["coordinator"]
     profile = {"business_name": "Toko Jejak", "stall_number": "5", "whatsapp": "0812-4444-0001"}
-    vendor = onboarding.register_vendor(world.market, profile, actor=volunteer)
-    onboarding.update_vendor(
-        vendor, {**profile, "owner_name": "Ani"}, actor=volunteer, version=vendor.version
-    )
-    onboarding.record_consent(vendor, actor=volunteer, language="id")
+    vendor = register_vendor(world.market, profile, actor=volunteer)
+    update_vendor(vendor, {**profile, "owner_name": "Ani"}, actor=volunteer, version=vendor.version)
+    record_consent(vendor, actor=volunteer, language="id")
     token = invitations.create_invitation(vendor, actor=volunteer).token
     owner = invitations.claim(token, "kata sandi yang panjang")
-    onboarding.hide_vendor(vendor, actor=volunteer)
-    onboarding.unpublish_vendor(vendor, actor=volunteer)
-    onboarding.withdraw_consent(vendor, actor=owner, reason="nanti saja")
-    onboarding.delete_vendor(vendor, actor=volunteer, reason="dobel")
-    onboarding.restore_vendor(vendor, actor=coordinator)
+    hide_vendor(vendor, actor=volunteer)
+    unpublish_vendor(vendor, actor=volunteer)
+    withdraw_consent(vendor, actor=owner, reason="nanti saja")
+    delete_vendor(vendor, actor=volunteer, reason="dobel")
+    restore_vendor(vendor, actor=coordinator)
     ready = make_ready_vendor(world.market)
-    onboarding.publish_vendor(ready, actor=volunteer)
+    publish_vendor(ready, actor=volunteer)
 
     trail = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
     assert [(e.action, e.actor_id) for e in trail] == [
@@ -60,16 +61,14 @@ def test_audit_page_query_filters_by_person_and_by_vendor_with_its_products():
     world = make_world()
     volunteer, coordinator = world.people["volunteer"], world.people["coordinator"]
     product = make_product(world.vendor)
-    onboarding.record_consent(world.vendor, actor=volunteer, language="id")
-    onboarding.hide_product(product, actor=coordinator, reason="palsu")
+    record_consent(world.vendor, actor=volunteer, language="id")
+    hide_product(product, actor=coordinator, reason="palsu")
     other = make_ready_vendor(world.market)
-    onboarding.hide_vendor(other, actor=coordinator, reason="x")
-    onboarding.record_consent(
-        world.other_vendor, actor=world.people["other_volunteer"], language="id"
-    )
+    hide_vendor(other, actor=coordinator, reason="x")
+    record_consent(world.other_vendor, actor=world.people["other_volunteer"], language="id")
 
     def actions(**filters):
-        query = reports.audit_query(world.market, **filters)
+        query = audit_log.audit_query(world.market, **filters)
         return [e.action for e in db.session.scalars(query)]
 
     assert actions() == ["vendor.hide", "product.hide", "vendor.consent"]
@@ -84,7 +83,7 @@ def test_audit_page_query_filters_by_person_and_by_vendor_with_its_products():
 def test_audit_page_shows_who_did_what_with_old_and_new_values(client):
     world = make_world()
     volunteer = world.people["volunteer"]
-    onboarding.update_vendor(
+    update_vendor(
         world.vendor,
         {"business_name": "Nama Lama Diganti", "stall_number": "8"},
         actor=volunteer,

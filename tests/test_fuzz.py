@@ -17,9 +17,10 @@ from schemathesis import GenerationMode
 from market.api.openapi import DOCUMENT
 from market.extensions import db
 from market.models import Role
-from market.services import imports, onboarding
+from market.services import imports
 from market.services.accounts import normalise_phone
 from market.services.errors import DomainError, Invalid
+from market.services.vendors import clean_profile, register_vendor
 from tests.conftest import login, make_market, make_product, make_user, make_vendor
 
 FUZZ = settings(
@@ -197,10 +198,10 @@ def test_exported_vendors_import_again_unchanged(ctx, profiles):
         whatsapp = f"0812-5555-{number:04d}" if raw["whatsapp"] else ""
         raw = raw | {"stall_number": str(number), "whatsapp": whatsapp}
         try:
-            cleaned = onboarding.clean_profile(raw)
+            cleaned = clean_profile(raw)
         except Invalid:
             assume(False)
-        onboarding.register_vendor(source, raw, actor=_actor(), allow_duplicate=True)
+        register_vendor(source, raw, actor=_actor(), allow_duplicate=True)
         expected.append(cleaned.values())
     preview = imports.preview_import(target, imports.export_vendors(source))
     assert not preview.error_rows, [row.errors for row in preview.error_rows]

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import AuditEvent, Role, Vendor, VendorStatus
-from market.services import onboarding
+from market.services.consent import CONSENT_VERSION, consent_text
+from market.services.vendors import delete_vendor
 from tests.conftest import EVERYONE, ROLES, assign, csrf_token, login, make_user, make_vendor
 from tests.onboarding_helpers import (
     OF_THIS_MARKET,
@@ -149,7 +150,7 @@ def test_home_empty_states_say_what_to_do(client):
     html = client.get("/manage/?lang=en&status=hidden").get_data(as_text=True)
     assert "No vendor matches." in html and "Show all vendors" in html
     db.session.rollback()
-    onboarding.delete_vendor(world.vendor, actor=world.people["volunteer"])
+    delete_vendor(world.vendor, actor=world.people["volunteer"])
     html = client.get("/manage/?lang=en").get_data(as_text=True)
     assert "tap “Register a vendor”" in html
 
@@ -335,9 +336,9 @@ def test_consent_shows_the_text_in_the_vendors_language_and_records_it(client):
     login(client, world.people["volunteer"].email)
     page = f"/manage/vendors/{world.vendor.id}/consent"
     html = client.get(page + "?lang=en").get_data(as_text=True)
-    assert onboarding.consent_text("id") in html
+    assert consent_text("id") in html
     html = client.get(page + "?lang=en&language=en").get_data(as_text=True)
-    assert onboarding.consent_text("en") in html
+    assert consent_text("en") in html
     token = csrf_token(client, page)
     refused = client.post(page + "?lang=en", data={"language": "en", "csrf_token": token})
     assert "Tick the box once the vendor has agreed." in refused.get_data(as_text=True)
@@ -346,7 +347,7 @@ def test_consent_shows_the_text_in_the_vendors_language_and_records_it(client):
     db.session.rollback()
     vendor = db.session.get(Vendor, world.vendor.id)
     assert vendor.consent_by_id == world.people["volunteer"].id
-    assert vendor.consent_version == onboarding.CONSENT_VERSION
+    assert vendor.consent_version == CONSENT_VERSION
 
 
 def test_the_vendor_withdraws_consent_and_vanishes_from_the_storefront(client):

@@ -19,9 +19,36 @@ from market.models import (
     utcnow,
 )
 from market.permissions import can_edit_vendor, can_view_vendor
-from market.services import invitations, onboarding, public
+from market.services import invitations, public
+from market.services.consent import CONSENT_VERSION, consent_text, record_consent, withdraw_consent
 from market.services.errors import Conflict, Forbidden, Invalid, NotReady
-from market.services.onboarding import DuplicateVendor, InvalidFields
+from market.services.markets import clean_market, create_market
+from market.services.moderation import (
+    hide_product,
+    hide_vendor,
+    publish_vendor,
+    unhide_product,
+    unpublish_vendor,
+)
+from market.services.readiness import (
+    VendorFacts,
+    checklist,
+    missing_for_publish,
+    progress,
+    vendor_checklist,
+    vendor_facts,
+)
+from market.services.staff import assign_staff, unassign_staff
+from market.services.vendor_list import vendors_query
+from market.services.vendors import (
+    DuplicateVendor,
+    InvalidFields,
+    clean_profile,
+    delete_vendor,
+    register_vendor,
+    restore_vendor,
+    update_vendor,
+)
 from tests.conftest import assign, category, make_market, make_product, make_user, make_vendor
 from tests.onboarding_helpers import en, make_photo, make_ready_vendor, make_world  # noqa: F401
 
@@ -49,7 +76,7 @@ def events(action: str) -> list[AuditEvent]:
 
 
 def test_profile_is_normalised():
-    profile = onboarding.clean_profile({**RAW, "category_ids": [category("makanan").id]})
+    profile = clean_profile({**RAW, "category_ids": [category("makanan").id]})
     assert profile.business_name == "Amplang Bu Sri"
     assert profile.stall_block == "B"
     assert profile.stall_number == "12"
@@ -70,7 +97,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(field, va
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     with pytest.raises(InvalidFields) as caught:
-        onboarding.register_vendor(market, {**RAW, field: value}, actor=volunteer)
+        register_vendor(market, {**RAW, field: value}, actor=volunteer)
     assert list(caught.value.errors) == [field]
     assert message in caught.value.errors[field]
     db.session.rollback()
@@ -80,7 +107,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(field, va
 
 def test_every_problem_is_named_at_once():
     with pytest.raises(InvalidFields) as caught:
-        onboarding.clean_profile({"business_name": "", "whatsapp": "abc", "category_ids": [9999]})
+        clean_profile({"business_name": "", "whatsapp": "abc", "category_ids": [9999]})
     assert set(caught.value.errors) == {"business_name", "whatsapp", "categories"}
 
 
@@ -90,7 +117,7 @@ def test_every_problem_is_named_at_once():
 def test_register_saves_a_draft_at_once_with_an_audit_event():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    vendor = onboarding.register_vendor(market, RAW, actor=volunteer)
+    vendor = register_vendor(market, RAW, actor=volunteer)
     assert vendor.status == VendorStatus.DRAFT
     assert vendor.slug == "amplang-bu-sri"
     assert vendor.onboarded_by_id == volunteer.id
@@ -104,9 +131,9 @@ def test_register_saves_a_draft_at_once_with_an_audit_event():
 def test_only_the_business_name_is_needed_for_a_draft():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    vendor = onboarding.register_vendor(market, {"business_name": "Toko"}, actor=volunteer)
+    vendor = register_vendor(market, {"business_name": "Toko"}, actor=volunteer)
     assert vendor.whatsapp is None
-    steps = {s.key: s for s in onboarding.vendor_checklist(vendor)}
+    steps = {s.key: s for s in vendor_checklist(vendor)}
     assert not steps["profile"].done
     assert "Owner's name" in steps["profile"].detail
 
@@ -114,8 +141,8 @@ def test_only_the_business_name_is_needed_for_a_draft():
 def test_same_names_get_distinct_slugs():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    first = onboarding.register_vendor(market, {"business_name": "Toko Sari"}, actor=volunteer)
-    second = onboarding.register_vendor(market, {"business_name": "Toko Sari"}, actor=volunteer)
+    first = register_vendor(market, {"business_name": "Toko Sari"}, actor=volunteer)
+    second = register_vendor(market, {"business_name": "Toko Sari"}, actor=volunteer)
     assert (first.slug, second.slug) == ("toko-sari", "toko-sari-2")
 
 
@@ -129,12 +156,12 @@ def test_same_names_get_distinct_slugs():
 def test_duplicate_number_or_stall_warns_and_names_the_existing_vendor(clash):
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    existing = onboarding.register_vendor(market, RAW, actor=volunteer)
+    existing = register_vendor(market, RAW, actor=volunteer)
     with pytest.raises(DuplicateVendor) as caught:
-        onboarding.register_vendor(market, {**RAW, **clash}, actor=volunteer)
+        register_vendor(market, {**RAW, **clash}, actor=volunteer)
     assert caught.value.vendors == [existing]
     assert count(Vendor) == 1
-    onboarding.register_vendor(market, {**RAW, **clash}, actor=volunteer, allow_duplicate=True)
+    register_vendor(market, {**RAW, **clash}, actor=volunteer, allow_duplicate=True)
     assert count(Vendor) == 2
 
 
@@ -142,17 +169,17 @@ def test_duplicates_are_per_market_and_ignore_deleted_vendors():
     market, other = make_market(), make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     assign(volunteer, other)
-    onboarding.register_vendor(other, RAW, actor=volunteer)
-    gone = onboarding.register_vendor(market, RAW, actor=volunteer)
-    onboarding.delete_vendor(gone, actor=volunteer)
-    assert onboarding.register_vendor(market, RAW, actor=volunteer).id != gone.id
+    register_vendor(other, RAW, actor=volunteer)
+    gone = register_vendor(market, RAW, actor=volunteer)
+    delete_vendor(gone, actor=volunteer)
+    assert register_vendor(market, RAW, actor=volunteer).id != gone.id
 
 
 def test_update_keeps_the_slug_and_records_what_changed():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    vendor = onboarding.register_vendor(market, RAW, actor=volunteer)
-    changes = onboarding.update_vendor(
+    vendor = register_vendor(market, RAW, actor=volunteer)
+    changes = update_vendor(
         vendor,
         {**RAW, "business_name": "Amplang Pak Udin", "category_ids": [category("makanan").id]},
         actor=volunteer,
@@ -167,13 +194,11 @@ def test_update_keeps_the_slug_and_records_what_changed():
 def test_update_from_a_stale_form_is_refused():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
-    vendor = onboarding.register_vendor(market, RAW, actor=volunteer)
+    vendor = register_vendor(market, RAW, actor=volunteer)
     opened = vendor.version
-    onboarding.update_vendor(vendor, {**RAW, "owner_name": "A"}, actor=volunteer, version=opened)
+    update_vendor(vendor, {**RAW, "owner_name": "A"}, actor=volunteer, version=opened)
     with pytest.raises(Conflict):
-        onboarding.update_vendor(
-            vendor, {**RAW, "owner_name": "B"}, actor=volunteer, version=opened
-        )
+        update_vendor(vendor, {**RAW, "owner_name": "B"}, actor=volunteer, version=opened)
     assert vendor.owner_name == "A"
 
 
@@ -181,19 +206,19 @@ def test_update_from_a_stale_form_is_refused():
 
 
 def test_consent_text_exists_in_both_languages_for_the_current_version():
-    assert "setuju" in onboarding.consent_text("id")
-    assert "agree" in onboarding.consent_text("en")
-    assert onboarding.consent_text("fr") == onboarding.consent_text("id")
+    assert "setuju" in consent_text("id")
+    assert "agree" in consent_text("en")
+    assert consent_text("fr") == consent_text("id")
 
 
 def test_consent_records_who_when_and_which_text():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_vendor(market, published=False)
-    onboarding.record_consent(vendor, actor=volunteer, language="en")
+    record_consent(vendor, actor=volunteer, language="en")
     assert vendor.consent_at is not None
     assert vendor.consent_by_id == volunteer.id
-    assert vendor.consent_version == onboarding.CONSENT_VERSION
+    assert vendor.consent_version == CONSENT_VERSION
     (event,) = events("vendor.consent")
     assert event.changes["language"] == [None, "en"]
 
@@ -203,7 +228,7 @@ def test_withdrawing_consent_hides_the_vendor_from_the_public_at_once():
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_vendor(market)
     assert public.get_public_vendor(market, vendor.slug) is not None
-    onboarding.withdraw_consent(vendor, actor=volunteer, reason="changed her mind")
+    withdraw_consent(vendor, actor=volunteer, reason="changed her mind")
     assert public.get_public_vendor(market, vendor.slug) is None
     assert vendor.status == VendorStatus.DRAFT
     assert vendor.consent_at is None
@@ -216,7 +241,7 @@ def test_withdrawing_consent_hides_the_vendor_from_the_public_at_once():
 def test_checklist_is_derived_from_the_data(app):
     market = make_market()
     vendor = make_vendor(market, published=False)
-    steps = {s.key: s for s in onboarding.vendor_checklist(vendor)}
+    steps = {s.key: s for s in vendor_checklist(vendor)}
     assert list(steps) == [
         "profile",
         "consent",
@@ -245,11 +270,9 @@ def test_checklist_is_derived_from_the_data(app):
         VlogLink(vendor_id=vendor.id, url="https://youtu.be/x", platform=VlogPlatform.YOUTUBE)
     )
     db.session.commit()
-    facts = onboarding.vendor_facts([vendor.id])[vendor.id]
-    assert facts == onboarding.VendorFacts(
-        stall_photos=1, products=2, products_with_photo=1, vlogs=1
-    )
-    steps = {s.key: s for s in onboarding.checklist(vendor, facts)}
+    facts = vendor_facts([vendor.id])[vendor.id]
+    assert facts == VendorFacts(stall_photos=1, products=2, products_with_photo=1, vlogs=1)
+    steps = {s.key: s for s in checklist(vendor, facts)}
     assert steps["stall_photo"].done and steps["vlog"].done
     assert not steps["products"].done and steps["products"].detail == "2 of 3"
     assert not steps["product_photos"].done and steps["product_photos"].detail == "1 of 2"
@@ -258,15 +281,15 @@ def test_checklist_is_derived_from_the_data(app):
 def test_minimum_products_follows_the_configuration(app, monkeypatch):
     monkeypatch.setitem(app.config, "MARKET_MIN_PRODUCTS", 1)
     vendor = make_ready_vendor(make_market(), products=1)
-    steps = {s.key: s for s in onboarding.vendor_checklist(vendor)}
+    steps = {s.key: s for s in vendor_checklist(vendor)}
     assert steps["products"].done
-    assert onboarding.missing_for_publish(list(steps.values())) == []
+    assert missing_for_publish(list(steps.values())) == []
 
 
 def test_progress_counts_required_steps_including_publishing():
     vendor = make_ready_vendor(make_market())
-    progress = onboarding.progress(onboarding.vendor_checklist(vendor))
-    assert (progress.done, progress.total) == (4, 5)
+    counted = progress(vendor_checklist(vendor))
+    assert (counted.done, counted.total) == (4, 5)
 
 
 # --- publishing ---------------------------------------------------------------------------------
@@ -277,7 +300,7 @@ def test_publish_says_what_is_missing():
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_vendor(market, published=False, owner_name="")
     with pytest.raises(NotReady) as caught:
-        onboarding.publish_vendor(vendor, actor=volunteer)
+        publish_vendor(vendor, actor=volunteer)
     assert caught.value.missing == [
         "Profile complete",
         "Consent recorded",
@@ -292,7 +315,7 @@ def test_publish_when_ready_makes_the_vendor_public():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_ready_vendor(market)
-    onboarding.publish_vendor(vendor, actor=volunteer)
+    publish_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.PUBLISHED
     assert vendor.published_at is not None
     assert public.get_public_vendor(market, vendor.slug) is not None
@@ -303,24 +326,24 @@ def test_unpublish_and_hide_work_at_any_time():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_vendor(market)
-    onboarding.hide_vendor(vendor, actor=volunteer)
+    hide_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.HIDDEN
     assert public.get_public_vendor(market, vendor.slug) is None
-    onboarding.unpublish_vendor(vendor, actor=volunteer)
+    unpublish_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.DRAFT
     draft = make_vendor(market, published=False)
-    onboarding.hide_vendor(draft, actor=volunteer)
+    hide_vendor(draft, actor=volunteer)
     assert draft.status == VendorStatus.HIDDEN
 
 
 def test_a_vendor_a_coordinator_hid_with_a_reason_stays_hidden_for_volunteers():
     world = make_world()
     vendor = make_ready_vendor(world.market)
-    onboarding.hide_vendor(vendor, actor=world.people["coordinator"], reason="fake goods")
-    for action in (onboarding.publish_vendor, onboarding.unpublish_vendor):
+    hide_vendor(vendor, actor=world.people["coordinator"], reason="fake goods")
+    for action in (publish_vendor, unpublish_vendor):
         with pytest.raises(Forbidden, match="fake goods"):
             action(vendor, actor=world.people["volunteer"])
-    onboarding.publish_vendor(vendor, actor=world.people["coordinator"])
+    publish_vendor(vendor, actor=world.people["coordinator"])
     assert vendor.status == VendorStatus.PUBLISHED
     assert vendor.hidden_reason == ""
 
@@ -330,7 +353,7 @@ def test_delete_is_soft_ends_invitations_and_restore_brings_it_back():
     volunteer = world.people["volunteer"]
     vendor = make_vendor(world.market)
     invitations.create_invitation(vendor, actor=volunteer)
-    onboarding.delete_vendor(vendor, actor=volunteer, reason="registered twice")
+    delete_vendor(vendor, actor=volunteer, reason="registered twice")
     db.session.expire_all()
     assert db.session.get(Vendor, vendor.id).deleted_at is not None
     assert public.get_public_vendor(world.market, vendor.slug) is None
@@ -338,8 +361,8 @@ def test_delete_is_soft_ends_invitations_and_restore_brings_it_back():
     assert not can_edit_vendor(volunteer, vendor)
     assert can_view_vendor(world.people["coordinator"], vendor)
     with pytest.raises(Invalid):
-        onboarding.record_consent(vendor, actor=volunteer, language="id")
-    onboarding.restore_vendor(vendor, actor=world.people["coordinator"])
+        record_consent(vendor, actor=volunteer, language="id")
+    restore_vendor(vendor, actor=world.people["coordinator"])
     assert vendor.deleted_at is None
     assert public.get_public_vendor(world.market, vendor.slug) is not None
     assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
@@ -354,11 +377,11 @@ def test_hiding_a_product_needs_a_reason():
     product = make_product(make_vendor(world.market))
     coordinator = world.people["coordinator"]
     with pytest.raises(Invalid):
-        onboarding.hide_product(product, actor=coordinator, reason="  ")
-    onboarding.hide_product(product, actor=coordinator, reason="alcohol")
+        hide_product(product, actor=coordinator, reason="  ")
+    hide_product(product, actor=coordinator, reason="alcohol")
     assert product.hidden_at is not None and product.hidden_reason == "alcohol"
     assert not product.is_public
-    onboarding.unhide_product(product, actor=coordinator)
+    unhide_product(product, actor=coordinator)
     assert product.hidden_at is None
     assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
         "product.hide",
@@ -379,7 +402,7 @@ def test_vendor_list_filters():
     make_photo(shown)
 
     def names(**filters):
-        query = onboarding.vendors_query([market.id], **filters)
+        query = vendors_query([market.id], **filters)
         return sorted(v.business_name for v in db.session.scalars(query))
 
     assert names(status="draft") == sorted([ready.business_name, bare.business_name])
@@ -396,7 +419,7 @@ def test_vendor_list_filters():
 
 def test_a_coordinator_creates_a_market_and_coordinates_it():
     coordinator = make_user(Role.COORDINATOR)
-    market = onboarding.create_market(
+    market = create_market(
         {"name": "Pasar Klandasan", "city": "Balikpapan", "province": "Kal", "latitude": "-1,27"},
         actor=coordinator,
     )
@@ -408,7 +431,7 @@ def test_a_coordinator_creates_a_market_and_coordinates_it():
 
 def test_market_fields_are_checked():
     with pytest.raises(InvalidFields) as caught:
-        onboarding.clean_market({"name": "", "city": "x", "province": "y", "latitude": "100"})
+        clean_market({"name": "", "city": "x", "province": "y", "latitude": "100"})
     assert set(caught.value.errors) == {"name", "latitude"}
 
 
@@ -416,9 +439,9 @@ def test_assign_staff_creates_an_account_or_uses_the_existing_one():
     world = make_world()
     coordinator = world.people["coordinator"]
     with pytest.raises(InvalidFields) as caught:
-        onboarding.assign_staff(world.market, actor=coordinator, email="new@example.org")
+        assign_staff(world.market, actor=coordinator, email="new@example.org")
     assert set(caught.value.errors) == {"name", "password"}
-    staff = onboarding.assign_staff(
+    staff = assign_staff(
         world.market,
         actor=coordinator,
         email="New@Example.org",
@@ -427,15 +450,15 @@ def test_assign_staff_creates_an_account_or_uses_the_existing_one():
         password="a long first password",
     )
     assert staff.user.email == "new@example.org" and staff.role == StaffRole.VOLUNTEER
-    existing = onboarding.assign_staff(
+    existing = assign_staff(
         world.market, actor=coordinator, email=world.people["other_coordinator"].email
     )
     assert existing.role == StaffRole.COORDINATOR
     with pytest.raises(InvalidFields, match="already assigned"):
-        onboarding.assign_staff(world.market, actor=coordinator, email="new@example.org")
+        assign_staff(world.market, actor=coordinator, email="new@example.org")
     vendor_email = make_user(Role.VENDOR, email="seller@example.org").email
     with pytest.raises(InvalidFields, match="cannot be assigned"):
-        onboarding.assign_staff(world.market, actor=coordinator, email=vendor_email)
+        assign_staff(world.market, actor=coordinator, email=vendor_email)
     assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
         "user.create",
         "staff.assign",
@@ -448,7 +471,7 @@ def test_unassigning_keeps_the_person_and_their_vendors():
     volunteer = world.people["volunteer"]
     vendor = make_vendor(world.market, onboarded_by_id=volunteer.id)
     staff = db.session.scalar(select(MarketStaff).where(MarketStaff.user_id == volunteer.id))
-    onboarding.unassign_staff(staff, actor=world.people["coordinator"])
+    unassign_staff(staff, actor=world.people["coordinator"])
     assert db.session.get(User, volunteer.id) is not None
     assert vendor.onboarded_by_id == volunteer.id
     assert events("staff.remove")[0].changes["user"] == [volunteer.email, None]
@@ -456,4 +479,4 @@ def test_unassigning_keeps_the_person_and_their_vendors():
         select(MarketStaff).where(MarketStaff.user_id == world.people["coordinator"].id)
     )
     with pytest.raises(Invalid):
-        onboarding.unassign_staff(own, actor=world.people["coordinator"])
+        unassign_staff(own, actor=world.people["coordinator"])

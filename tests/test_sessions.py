@@ -84,9 +84,9 @@ def test_removing_a_staff_assignment_takes_effect_at_the_next_request(client):
     assert client.get(f"/manage/vendors/{vendor.id}").status_code == 200
     db.session.commit()
     staff_id = db.session.scalar(select(MarketStaff.id).where(MarketStaff.user_id == volunteer.id))
-    from market.services import onboarding
+    from market.services.staff import unassign_staff
 
-    onboarding.unassign_staff(db.session.get(MarketStaff, staff_id), actor=coordinator)
+    unassign_staff(db.session.get(MarketStaff, staff_id), actor=coordinator)
     assert client.get(f"/manage/vendors/{vendor.id}").status_code == 404
     assert (
         client.post(

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from market.services.onboarding import MAX_REASON
+from market.services.audit import MAX_REASON
 
 
 class MarketForm(FlaskForm):

@@ -29,10 +29,14 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import imports, onboarding, privacy, reports
+from market.services import imports, privacy, reports
 from market.services.audit import security_event
+from market.services.audit_log import ACTION_LABELS, FIELD_LABELS, audit_page
 from market.services.errors import DomainError, Invalid
-from market.services.onboarding import InvalidFields
+from market.services.markets import create_market, update_market
+from market.services.moderation import hide_product, hide_vendor, unhide_product
+from market.services.staff import assign_staff, market_staff, unassign_staff
+from market.services.vendors import InvalidFields, restore_vendor
 from market.web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -72,7 +76,7 @@ def market_new():
     form = MarketForm()
     if form.validate_on_submit():
         try:
-            market = onboarding.create_market(form.data, actor=current_user)
+            market = create_market(form.data, actor=current_user)
         except InvalidFields as error:
             _show_errors(form, error)
         else:
@@ -105,7 +109,7 @@ def market_edit(market_id: int):
     del form.slug
     if form.validate_on_submit():
         try:
-            onboarding.update_market(market, form.data, actor=current_user)
+            update_market(market, form.data, actor=current_user)
         except InvalidFields as error:
             _show_errors(form, error)
         else:
@@ -121,7 +125,7 @@ def staff(market_id: int):
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            assigned = onboarding.assign_staff(
+            assigned = assign_staff(
                 market,
                 actor=current_user,
                 email=form.email.data or "",
@@ -134,9 +138,7 @@ def staff(market_id: int):
         else:
             flash(_("%(name)s is assigned to this market.", name=assigned.user.name), "success")
             return redirect(url_for(".staff", market_id=market.id))
-    return render_template(
-        "admin/staff.html", market=market, form=form, staff=onboarding.market_staff(market)
-    )
+    return render_template("admin/staff.html", market=market, form=form, staff=market_staff(market))
 
 
 @bp.route("/markets/<int:market_id>/staff/<int:staff_id>/remove", methods=["POST"])
@@ -148,7 +150,7 @@ def staff_remove(market_id: int, staff_id: int):
         abort(404)
     name = assignment.user.name
     try:
-        onboarding.unassign_staff(assignment, actor=current_user)
+        unassign_staff(assignment, actor=current_user)
     except DomainError as error:
         flash(str(error), "error")
     else:
@@ -209,7 +211,7 @@ def vendor_hide(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
     form = ReasonRequiredForm()
     if form.validate_on_submit():
-        onboarding.hide_vendor(vendor, actor=current_user, reason=form.reason.data)
+        hide_vendor(vendor, actor=current_user, reason=form.reason.data)
         flash(_("Hidden: shoppers no longer see the stall."), "success")
     else:
         flash(" ".join(str(error) for error in form.reason.errors), "error")
@@ -220,7 +222,7 @@ def vendor_hide(vendor_id: int):
 @coordinator_required
 def vendor_restore(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_moderate_vendor)
-    onboarding.restore_vendor(vendor, actor=current_user)
+    restore_vendor(vendor, actor=current_user)
     flash(_("%(name)s is restored.", name=vendor.business_name), "success")
     return redirect(url_for("manage.vendor", vendor_id=vendor.id))
 
@@ -231,7 +233,7 @@ def product_hide(product_id: int):
     product = load_or_404(Product, product_id, can_moderate_product)
     form = ReasonRequiredForm()
     if form.validate_on_submit():
-        onboarding.hide_product(product, actor=current_user, reason=form.reason.data)
+        hide_product(product, actor=current_user, reason=form.reason.data)
         flash(_("%(name)s is hidden.", name=product.name), "success")
     else:
         flash(" ".join(str(error) for error in form.reason.errors), "error")
@@ -244,7 +246,7 @@ def product_unhide(product_id: int):
     product = load_or_404(Product, product_id, can_moderate_product)
     form = ReasonForm()
     if form.validate_on_submit():
-        onboarding.unhide_product(product, actor=current_user)
+        unhide_product(product, actor=current_user)
         flash(_("%(name)s is shown again.", name=product.name), "success")
     return _back_to(product.vendor)
 
@@ -341,7 +343,7 @@ def export_products(market_id: int):
 def audit(market_id: int):
     market = _market(market_id)
     record_type, _sep, record_id = request.args.get("record", "").partition(":")
-    log = reports.audit_page(
+    log = audit_page(
         market,
         actor_id=request.args.get("actor", type=int),
         record_type=record_type if record_id.isdigit() else None,
@@ -355,8 +357,8 @@ def audit(market_id: int):
         log=log,
         actor_id=request.args.get("actor", type=int),
         record=request.args.get("record", ""),
-        labels=reports.ACTION_LABELS,
-        fields=reports.FIELD_LABELS,
+        labels=ACTION_LABELS,
+        fields=FIELD_LABELS,
     )
 
 

@@ -15,11 +15,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.services.onboarding import (
+from market.services.audit import MAX_REASON
+from market.services.vendors import (
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_OPENING_HOURS,
-    MAX_REASON,
     MAX_STALL,
     PROFILE_LABELS,
 )

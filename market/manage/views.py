@@ -33,11 +33,27 @@ from market.permissions import (
     staff_required,
     staffed_markets,
 )
-from market.services import invitations, onboarding
+from market.services import invitations
 from market.services.categories import all_categories
+from market.services.consent import (
+    CONSENT_LANGUAGES,
+    CONSENT_VERSION,
+    consent_text,
+    record_consent,
+)
+from market.services.consent import withdraw_consent as withdraw_vendor_consent
 from market.services.contacts import clicks_by_vendor
 from market.services.errors import DomainError, NotReady
-from market.services.onboarding import DuplicateVendor, InvalidFields
+from market.services.moderation import hide_vendor, publish_vendor, unpublish_vendor
+from market.services.readiness import missing_for_publish, progress, vendor_checklist
+from market.services.vendor_list import MISSING_FILTERS, STATUS_FILTERS, list_vendors
+from market.services.vendors import (
+    DuplicateVendor,
+    InvalidFields,
+    delete_vendor,
+    register_vendor,
+    update_vendor,
+)
 from market.web import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -63,11 +79,11 @@ def home():
     markets = staffed_markets(current_user)
     selected = next((m for m in markets if m.id == request.args.get("market", type=int)), None)
     status = request.args.get("status")
-    status = status if status in onboarding.STATUS_FILTERS else None
+    status = status if status in STATUS_FILTERS else None
     missing = request.args.get("missing")
-    missing = missing if missing in onboarding.MISSING_FILTERS else None
+    missing = missing if missing in MISSING_FILTERS else None
     search = request.args.get("q", "")
-    listing = onboarding.list_vendors(
+    listing = list_vendors(
         [selected.id] if selected else [m.id for m in markets],
         status=status,
         missing=missing,
@@ -130,7 +146,7 @@ def vendor_new():
     if form.validate_on_submit():
         market = next(m for m in markets if m.id == form.market.data)
         try:
-            vendor = onboarding.register_vendor(
+            vendor = register_vendor(
                 market,
                 _profile_input(form),
                 actor=current_user,
@@ -150,13 +166,13 @@ def vendor_new():
 @login_required
 def vendor(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_view_vendor)
-    steps = onboarding.vendor_checklist(vendor)
+    steps = vendor_checklist(vendor)
     return render_template(
         "manage/vendor.html",
         vendor=vendor,
         steps=steps,
-        progress=onboarding.progress(steps),
-        missing=onboarding.missing_for_publish(steps),
+        progress=progress(steps),
+        missing=missing_for_publish(steps),
         taps=clicks_by_vendor([vendor.id]).get(vendor.id, 0),
         invitation=invitations.latest_invitation(vendor),
         now=utcnow(),
@@ -180,7 +196,7 @@ def vendor_edit(vendor_id: int):
     duplicates = []
     if form.validate_on_submit():
         try:
-            onboarding.update_vendor(
+            update_vendor(
                 vendor,
                 _profile_input(form),
                 actor=current_user,
@@ -208,23 +224,23 @@ def consent(vendor_id: int):
     form = ConsentForm()
     if request.method == "GET":
         asked = request.args.get("language")
-        form.language.data = asked if asked in onboarding.CONSENT_LANGUAGES else "id"
+        form.language.data = asked if asked in CONSENT_LANGUAGES else "id"
     if form.validate_on_submit():
         try:
-            onboarding.record_consent(vendor, actor=current_user, language=form.language.data)
+            record_consent(vendor, actor=current_user, language=form.language.data)
         except DomainError as error:
             flash(str(error), "error")
         else:
             flash(_("Consent recorded."), "success")
             return redirect(url_for(".vendor", vendor_id=vendor.id))
-    language = form.language.data if form.language.data in onboarding.CONSENT_LANGUAGES else "id"
+    language = form.language.data if form.language.data in CONSENT_LANGUAGES else "id"
     return render_template(
         "manage/consent.html",
         vendor=vendor,
         form=form,
         language=language,
-        text=onboarding.consent_text(language),
-        version=onboarding.CONSENT_VERSION,
+        text=consent_text(language),
+        version=CONSENT_VERSION,
         withdraw_form=ReasonForm(prefix="withdraw"),
     )
 
@@ -235,7 +251,7 @@ def withdraw_consent(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_withdraw_consent)
     form = ReasonForm(prefix="withdraw")
     if form.validate_on_submit():
-        onboarding.withdraw_consent(vendor, actor=current_user, reason=form.reason.data or "")
+        withdraw_vendor_consent(vendor, actor=current_user, reason=form.reason.data or "")
         flash(_("Consent withdrawn: the stall is no longer shown to the public."), "success")
     return redirect(url_for(".vendor", vendor_id=vendor.id))
 
@@ -260,7 +276,7 @@ def _status_change(vendor_id: int, change, done_message: str):
 @staff_required
 def publish(vendor_id: int):
     return _status_change(
-        vendor_id, onboarding.publish_vendor, _("Published: shoppers can see the stall now.")
+        vendor_id, publish_vendor, _("Published: shoppers can see the stall now.")
     )
 
 
@@ -268,16 +284,14 @@ def publish(vendor_id: int):
 @staff_required
 def unpublish(vendor_id: int):
     return _status_change(
-        vendor_id, onboarding.unpublish_vendor, _("Unpublished: the stall is a draft again.")
+        vendor_id, unpublish_vendor, _("Unpublished: the stall is a draft again.")
     )
 
 
 @bp.route("/vendors/<int:vendor_id>/hide", methods=["POST"])
 @staff_required
 def hide(vendor_id: int):
-    return _status_change(
-        vendor_id, onboarding.hide_vendor, _("Hidden: shoppers no longer see the stall.")
-    )
+    return _status_change(vendor_id, hide_vendor, _("Hidden: shoppers no longer see the stall."))
 
 
 @bp.route("/vendors/<int:vendor_id>/delete", methods=["POST"])
@@ -287,7 +301,7 @@ def delete(vendor_id: int):
     form = ReasonForm(prefix="delete")
     if not form.validate_on_submit():
         abort(400)
-    onboarding.delete_vendor(vendor, actor=current_user, reason=form.reason.data or "")
+    delete_vendor(vendor, actor=current_user, reason=form.reason.data or "")
     flash(
         _("%(name)s is deleted. A coordinator can restore it.", name=vendor.business_name),
         "success",

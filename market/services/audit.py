@@ -10,6 +10,8 @@ from market.models import AuditEvent, Market, Product, User, Vendor, utcnow
 
 security_log = logging.getLogger("market.security")
 
+MAX_REASON = 255  # the AuditEvent.reason column
+
 
 def _market_id(record: Any) -> int | None:
     if isinstance(record, Market):

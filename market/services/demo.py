@@ -24,7 +24,7 @@ from market.models import (
     utcnow,
 )
 from market.services import accounts
-from market.services.onboarding import CONSENT_VERSION
+from market.services.consent import CONSENT_VERSION
 from market.services.photos import process_upload, store_photo
 from market.services.slugs import slugify
 from market.services.vlogs import parse_vlog_url

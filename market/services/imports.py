@@ -30,14 +30,14 @@ from market.services.audit import record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
 from market.services.invitations import display_phone
-from market.services.onboarding import (
+from market.services.slugs import unique_slug
+from market.services.vendors import (
     PROFILE_LABELS,
     InvalidFields,
     Profile,
     clean_profile,
     market_slugs,
 )
-from market.services.slugs import unique_slug
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -1,15 +1,14 @@
 """What coordinators read: a market's progress, each volunteer's progress, whether onboarded
-vendors are still active, and the audit log. Read-only queries; nothing here changes data."""
+vendors are still active, what is hidden or deleted. Read-only queries; nothing here changes
+data. The audit log is read in audit_log.py."""
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from market.extensions import db
@@ -22,15 +21,12 @@ from market.models import (
     User,
     Vendor,
     VendorStatus,
-    VlogLink,
     utcnow,
 )
 from market.services.contacts import clicks_by_vendor
-from market.services.onboarding import PROFILE_LABELS
 
 ACTIVE_DAYS = 30
 FOLLOW_UP_DAYS = 3
-AUDIT_PAGE_SIZE = 50
 
 
 def local_today() -> date:
@@ -360,194 +356,4 @@ def live_products(vendor: Vendor) -> list[Product]:
             .where(Product.vendor_id == vendor.id, Product.deleted_at.is_(None))
             .order_by(Product.position, Product.id)
         )
-    )
-
-
-# --- the audit log ----------------------------------------------------------------------------
-
-ACTION_LABELS = {
-    "vendor.create": _l("registered the vendor"),
-    "vendor.update": _l("edited the profile"),
-    "vendor.consent": _l("recorded consent"),
-    "vendor.consent_withdraw": _l("withdrew consent"),
-    "vendor.publish": _l("published"),
-    "vendor.unpublish": _l("unpublished"),
-    "vendor.hide": _l("hid"),
-    "vendor.delete": _l("deleted"),
-    "vendor.restore": _l("restored"),
-    "vendor.invite": _l("made an invitation link"),
-    "vendor.claim": _l("claimed the account"),
-    "vendor.erase": _l("erased all the data of"),
-    "product.create": _l("added the product"),
-    "product.update": _l("edited the product"),
-    "product.availability": _l("changed the availability of"),
-    "product.move": _l("moved the product"),
-    "product.delete": _l("deleted the product"),
-    "product.restore": _l("restored the product"),
-    "product.hide": _l("hid the product"),
-    "product.unhide": _l("showed the product again"),
-    "photo.add": _l("added photos to"),
-    "photo.move": _l("reordered the photos of"),
-    "photo.alt_text": _l("described a photo of"),
-    "photo.delete": _l("deleted a photo of"),
-    "photo.restore": _l("restored a photo of"),
-    "vlog.add": _l("added a vlog link to"),
-    "vlog.delete": _l("deleted a vlog link of"),
-    "vlog.restore": _l("restored a vlog link of"),
-    "qris.save": _l("saved the QRIS code of"),
-    "qris.verify": _l("verified the QRIS code of"),
-    "qris.unverify": _l("stopped showing the QRIS code of"),
-    "market.create": _l("created the market"),
-    "market.update": _l("edited the market"),
-    "market.import": _l("imported vendors from CSV"),
-    "staff.assign": _l("assigned to the market"),
-    "staff.remove": _l("removed from the market"),
-    "user.create": _l("created the account"),
-}
-RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
-
-# How the audit log names changed fields: the words of the forms people changed them with.
-FIELD_LABELS = {
-    **PROFILE_LABELS,
-    "name": _l("Product name"),
-    "price_idr": _l("Price (Rp)"),
-    "price_kind": _l("How the price works"),
-    "price_note": _l("Price note"),
-    "availability": _l("Availability"),
-    "halal": _l("Halal"),
-    "permit_number": _l("PIRT or BPOM number"),
-    "material": _l("Material or motif"),
-}
-
-
-def audit_query(
-    market: Market,
-    *,
-    actor_id: int | None = None,
-    record_type: str | None = None,
-    record_id: int | None = None,
-) -> Select:
-    """The market's events, newest first. A vendor's record includes its products, photos and
-    vlog links, so its whole history reads in one list."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.market_id == market.id)
-        .options(selectinload(AuditEvent.actor))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    )
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    if record_type == "vendor" and record_id is not None:
-        query = query.where(
-            or_(
-                and_(AuditEvent.record_type == "vendor", AuditEvent.record_id == record_id),
-                and_(
-                    AuditEvent.record_type == "product",
-                    AuditEvent.record_id.in_(
-                        select(Product.id).where(Product.vendor_id == record_id)
-                    ),
-                ),
-                and_(
-                    AuditEvent.record_type == "photo",
-                    AuditEvent.record_id.in_(select(Photo.id).where(Photo.vendor_id == record_id)),
-                ),
-                and_(
-                    AuditEvent.record_type == "vloglink",
-                    AuditEvent.record_id.in_(
-                        select(VlogLink.id).where(VlogLink.vendor_id == record_id)
-                    ),
-                ),
-            )
-        )
-    elif record_type and record_id is not None:
-        query = query.where(
-            AuditEvent.record_type == record_type, AuditEvent.record_id == record_id
-        )
-    return query
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    page: Any  # flask_sqlalchemy.pagination.Pagination of AuditEvent
-    names: dict[tuple[str, int], str]
-    product_vendors: dict[int, int]
-    actors: list[User]
-
-
-def audit_page(
-    market: Market,
-    *,
-    actor_id: int | None,
-    record_type: str | None,
-    record_id: int | None,
-    page: int,
-    per_page: int,
-) -> AuditPage:
-    """One page of the market's audit log, with the names its rows need and the people to
-    filter by."""
-    if record_type not in RECORD_TYPES:
-        record_type = record_id = None
-    pagination = db.paginate(
-        audit_query(market, actor_id=actor_id, record_type=record_type, record_id=record_id),
-        page=max(page, 1),
-        per_page=per_page,
-        max_per_page=per_page,
-        error_out=False,
-    )
-    events = list(pagination.items)
-    return AuditPage(
-        pagination, record_names(events), vendor_of_products(events), audit_actors(market)
-    )
-
-
-def audit_actors(market: Market) -> list[User]:
-    """Everyone who changed something in the market, for the person filter."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.id.in_(
-                    select(AuditEvent.actor_id).where(
-                        AuditEvent.market_id == market.id, AuditEvent.actor_id.is_not(None)
-                    )
-                )
-            )
-            .order_by(User.name)
-        )
-    )
-
-
-def record_names(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """A readable name for each record the events point at, a query per record type."""
-    wanted: dict[str, set[int]] = {}
-    for event in events:
-        wanted.setdefault(event.record_type, set()).add(event.record_id)
-    names: dict[tuple[str, int], str] = {}
-    models = {
-        "vendor": (Vendor, Vendor.business_name),
-        "product": (Product, Product.name),
-        "market": (Market, Market.name),
-        "user": (User, User.name),
-    }
-    for record_type, (model, column) in models.items():
-        if wanted.get(record_type):
-            for record_id, name in db.session.execute(
-                select(model.id, column).where(model.id.in_(wanted[record_type]))
-            ):
-                names[(record_type, record_id)] = name
-    for event in events:
-        if event.record_type == "marketstaff":
-            old, new = event.changes.get("user") or (None, None)
-            names[("marketstaff", event.record_id)] = old or new or ""
-
-    return names
-
-
-def vendor_of_products(events: list[AuditEvent]) -> dict[int, int]:
-    """Product id → vendor id for the product events, to link them to their stall."""
-    ids = {e.record_id for e in events if e.record_type == "product"}
-    if not ids:
-        return {}
-    return dict(
-        db.session.execute(select(Product.id, Product.vendor_id).where(Product.id.in_(ids))).all()
     )

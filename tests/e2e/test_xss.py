@@ -16,11 +16,16 @@ import pytest
 from market import create_app
 from market.extensions import db
 from market.models import Product, Role, Vendor, VendorStatus, utcnow
-from market.services import accounts, onboarding
+from market.services import accounts
+from market.services.consent import record_consent, withdraw_consent
 from market.services.demo import demo_image
+from market.services.markets import create_market
+from market.services.moderation import hide_product, hide_vendor
 from market.services.photos import Upload, add_photos, set_alt_text
 from market.services.products import clean_product, create_product
 from market.services.qris import save_qris, verify_qris
+from market.services.staff import assign_staff
+from market.services.vendors import register_vendor
 from market.services.vlog_links import add_vlog
 from tests.live import app_env, flask, serve
 
@@ -133,7 +138,7 @@ def build(app) -> dict:
         )
         markets = []
         for carrier in range(CARRIERS):
-            market = onboarding.create_market(
+            market = create_market(
                 {
                     "name": value("market_name", carrier),
                     "city": "Balikpapan",
@@ -177,7 +182,7 @@ def _stall(market, carrier: int, admin) -> None:
     volunteer = accounts.create_user(
         role=Role.VOLUNTEER, name=value("person_name", carrier), email=f"relawan{carrier}@x.org"
     )
-    onboarding.assign_staff(market, actor=admin, email=volunteer.email)
+    assign_staff(market, actor=admin, email=volunteer.email)
     profile = {
         "business_name": value("business_name", carrier),
         "owner_name": value("owner_name", carrier),
@@ -187,8 +192,8 @@ def _stall(market, carrier: int, admin) -> None:
         "opening_hours": value("opening_hours", carrier),
         "whatsapp": f"0812-7777-{carrier:04d}",
     }
-    vendor = onboarding.register_vendor(market, profile, actor=volunteer, allow_duplicate=True)
-    onboarding.record_consent(vendor, actor=volunteer, language="id")
+    vendor = register_vendor(market, profile, actor=volunteer, allow_duplicate=True)
+    record_consent(vendor, actor=volunteer, language="id")
     owner = accounts.create_user(
         role=Role.VENDOR, name=value("person_name", carrier + 1), phone=f"0812-6666-{carrier:04d}"
     )
@@ -235,18 +240,18 @@ def _stall(market, carrier: int, admin) -> None:
     hidden = Product(vendor=vendor, slug=f"disembunyikan-{carrier}", name=fields.name, price_idr=1)
     db.session.add(hidden)
     db.session.commit()
-    onboarding.hide_product(hidden, actor=admin, reason=value("reason", carrier))
+    hide_product(hidden, actor=admin, reason=value("reason", carrier))
     vendor.status, vendor.published_at = VendorStatus.PUBLISHED, utcnow()
     db.session.commit()
-    shadow = onboarding.register_vendor(
+    shadow = register_vendor(
         market,
         profile | {"stall_number": f"S{carrier}", "whatsapp": ""},
         actor=volunteer,
         allow_duplicate=True,
     )
-    onboarding.record_consent(shadow, actor=volunteer, language="en")
-    onboarding.withdraw_consent(shadow, actor=owner, reason=value("reason", carrier + 1))
-    onboarding.hide_vendor(shadow, actor=admin, reason=value("reason", carrier + 2))
+    record_consent(shadow, actor=volunteer, language="en")
+    withdraw_consent(shadow, actor=owner, reason=value("reason", carrier + 1))
+    hide_vendor(shadow, actor=admin, reason=value("reason", carrier + 2))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,276 @@
+"""Vendors: the profile a volunteer types in, duplicates in the market, registering and editing,
+soft delete and restore. Every change is audited in the same commit."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from market.extensions import db
+from market.models import Category, Market, User, Vendor, VendorStatus, utcnow
+from market.services import accounts
+from market.services.audit import changes_of, record
+from market.services.categories import all_categories
+from market.services.errors import Conflict, Invalid
+from market.services.fields import one_line, too_long
+from market.services.invitations import revoke_open
+from market.services.slugs import unique_slug
+from market.services.soft_delete import check_live_vendor
+
+MAX_NAME = 120
+MAX_STALL = 10
+MAX_DESCRIPTION = 1000
+MAX_OPENING_HOURS = 255
+
+
+STALE_MESSAGE = _l("Someone else changed this vendor in the meantime. Check it and try again.")
+
+PROFILE_LABELS = {
+    "business_name": _l("Business name"),
+    "owner_name": _l("Owner's name"),
+    "stall_block": _l("Block"),
+    "stall_number": _l("Stall number"),
+    "whatsapp": _l("WhatsApp number"),
+    "description": _l("Short description"),
+    "opening_hours": _l("Opening hours"),
+    "categories": _l("Categories"),
+}
+
+
+class InvalidFields(Invalid):
+    """Some fields are wrong; ``errors`` maps each field name to a message fit to show."""
+
+    def __init__(self, errors: Mapping[str, Any]):
+        self.errors = dict(errors)
+        super().__init__(
+            "; ".join(f"{PROFILE_LABELS.get(k, k)}: {v}" for k, v in self.errors.items())
+        )
+
+
+class DuplicateVendor(Conflict):
+    """The market already has a vendor with this WhatsApp number or stall."""
+
+    def __init__(self, vendors: list[Vendor]):
+        self.vendors = vendors
+        super().__init__(str(_l("This market already has a vendor with this number or stall.")))
+
+
+@dataclass
+class Profile:
+    """A vendor's checked and normalised profile fields."""
+
+    business_name: str
+    owner_name: str = ""
+    stall_block: str = ""
+    stall_number: str = ""
+    whatsapp: str | None = None
+    description: str = ""
+    opening_hours: str = ""
+    categories: list[Category] = field(default_factory=list)
+
+    def values(self) -> dict[str, Any]:
+        """The plain column values, for comparing with a vendor and for the audit trail."""
+        return {
+            "business_name": self.business_name,
+            "owner_name": self.owner_name,
+            "stall_block": self.stall_block,
+            "stall_number": self.stall_number,
+            "whatsapp": self.whatsapp,
+            "description": self.description,
+            "opening_hours": self.opening_hours,
+        }
+
+
+def clean_profile(raw: Mapping[str, Any]) -> Profile:
+    """Check and normalise typed profile fields; raise InvalidFields naming every problem.
+
+    ``raw`` holds strings (as typed in a form or a CSV cell) and ``category_ids``. The stall
+    block is upper-cased ("b" → "B") so that duplicates are found whatever was typed.
+    """
+    errors: dict[str, str] = {}
+    values = {
+        key: one_line(raw.get(key))
+        for key in ("business_name", "owner_name", "stall_block", "stall_number", "opening_hours")
+    }
+    values["stall_block"] = values["stall_block"].upper()
+    description = str(raw.get("description") or "").replace("\r\n", "\n").strip()
+    limits = {
+        "business_name": MAX_NAME,
+        "owner_name": MAX_NAME,
+        "stall_block": MAX_STALL,
+        "stall_number": MAX_STALL,
+        "opening_hours": MAX_OPENING_HOURS,
+    }
+    for key, limit in limits.items():
+        if len(values[key]) > limit:
+            errors[key] = too_long(limit, len(values[key]))
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = too_long(MAX_DESCRIPTION, len(description))
+    if not values["business_name"]:
+        errors["business_name"] = str(_l("Give the name of the business or stall."))
+    whatsapp = None
+    typed_phone = one_line(raw.get("whatsapp"))
+    if typed_phone:
+        try:
+            whatsapp = accounts.normalise_phone(typed_phone)
+        except Invalid:
+            errors["whatsapp"] = str(
+                _l(
+                    "“%(number)s” is not a valid phone number. Type it as the vendor says it, "
+                    "e.g. 0812-3456-7890.",
+                    number=typed_phone[:40],
+                )
+            )
+    wanted = set(raw.get("category_ids") or ())
+    categories = [c for c in all_categories() if c.id in wanted]
+    if len(categories) != len(wanted):
+        errors["categories"] = str(_l("Choose categories from the list."))
+    if errors:
+        raise InvalidFields(errors)
+    return Profile(description=description, whatsapp=whatsapp, categories=categories, **values)
+
+
+def find_duplicates(
+    market: Market,
+    *,
+    whatsapp: str | None,
+    stall_block: str,
+    stall_number: str,
+    exclude_id: int | None = None,
+) -> list[Vendor]:
+    """Live vendors of the market with this WhatsApp number or this stall."""
+    matches = []
+    if whatsapp:
+        matches.append(Vendor.whatsapp == whatsapp)
+    if stall_number:
+        matches.append(and_(Vendor.stall_block == stall_block, Vendor.stall_number == stall_number))
+    if not matches:
+        return []
+    query = select(Vendor).where(
+        Vendor.market_id == market.id, Vendor.deleted_at.is_(None), or_(*matches)
+    )
+    if exclude_id is not None:
+        query = query.where(Vendor.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Vendor.id)))
+
+
+def market_slugs(market: Market) -> set[str]:
+    """Every slug used in the market, deleted vendors included (the column is unique)."""
+    return set(db.session.scalars(select(Vendor.slug).where(Vendor.market_id == market.id)))
+
+
+def register_vendor(
+    market: Market, raw: Mapping[str, Any], *, actor: User, allow_duplicate: bool = False
+) -> Vendor:
+    """Save a new vendor as a draft at once; raise InvalidFields for bad input and
+    DuplicateVendor (unless allowed) when the number or stall is taken in the market."""
+    profile = clean_profile(raw)
+    if not allow_duplicate:
+        duplicates = find_duplicates(
+            market,
+            whatsapp=profile.whatsapp,
+            stall_block=profile.stall_block,
+            stall_number=profile.stall_number,
+        )
+        if duplicates:
+            raise DuplicateVendor(duplicates)
+    # Two volunteers registering "Toko Sari" at the same moment may pick the same slug; the
+    # unique constraint catches it and the next attempt sees the other one.
+    for attempt in range(3):
+        vendor = Vendor(
+            market_id=market.id,
+            slug=unique_slug(profile.business_name, market_slugs(market)),
+            status=VendorStatus.DRAFT,
+            onboarded_by_id=actor.id,
+            categories=profile.categories,
+            **profile.values(),
+        )
+        db.session.add(vendor)
+        try:
+            db.session.flush()
+            break
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    created = {k: [None, v] for k, v in profile.values().items() if v}
+    if profile.categories:
+        created["categories"] = [None, [c.slug for c in profile.categories]]
+    record(actor, "vendor.create", vendor, created)
+    db.session.commit()
+    return vendor
+
+
+def update_vendor(
+    vendor: Vendor,
+    raw: Mapping[str, Any],
+    *,
+    actor: User,
+    version: int | None,
+    allow_duplicate: bool = False,
+) -> dict:
+    """Save an edited profile; raise Conflict if someone saved it since the form was opened.
+
+    The slug stays as it is, so links that were already shared keep working."""
+    check_live_vendor(vendor)
+    profile = clean_profile(raw)
+    if version is not None and version != vendor.version:
+        raise Conflict(str(STALE_MESSAGE))
+    if not allow_duplicate and (
+        profile.whatsapp != vendor.whatsapp
+        or (profile.stall_block, profile.stall_number) != (vendor.stall_block, vendor.stall_number)
+    ):
+        duplicates = find_duplicates(
+            vendor.market,
+            whatsapp=profile.whatsapp,
+            stall_block=profile.stall_block,
+            stall_number=profile.stall_number,
+            exclude_id=vendor.id,
+        )
+        if duplicates:
+            raise DuplicateVendor(duplicates)
+    changes = changes_of(vendor, profile.values())
+    old_categories = [c.slug for c in vendor.categories]
+    new_categories = [c.slug for c in profile.categories]
+    if sorted(old_categories) != sorted(new_categories):
+        changes["categories"] = [old_categories, new_categories]
+        vendor.categories = profile.categories
+    if not changes:
+        return {}
+    for key, (_old, new) in changes.items():
+        if key != "categories":
+            setattr(vendor, key, new)
+    record(actor, "vendor.update", vendor, changes)
+    commit_versioned()
+    return changes
+
+
+def commit_versioned() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(str(STALE_MESSAGE)) from None
+
+
+def delete_vendor(vendor: Vendor, *, actor: User, reason: str = "") -> None:
+    """Soft delete: gone from every page and list, kept for restore; open invitations end."""
+    if vendor.deleted_at is not None:
+        return
+    now = utcnow()
+    vendor.deleted_at = now
+    revoke_open(vendor, now)
+    record(actor, "vendor.delete", vendor, {"deleted_at": [None, now]}, reason=reason)
+    commit_versioned()
+
+
+def restore_vendor(vendor: Vendor, *, actor: User) -> None:
+    if vendor.deleted_at is None:
+        return
+    record(actor, "vendor.restore", vendor, {"deleted_at": [vendor.deleted_at, None]})
+    vendor.deleted_at = None
+    commit_versioned()
