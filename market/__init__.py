@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from market import web
 from market.config import load_settings
+from market.events import register_session_hooks
 from market.extensions import (
     babel,
     cache,
@@ -20,6 +21,7 @@ from market.extensions import (
 )
 from market.pagecache import PageCache
 from market.services.audit import log_to_stderr
+from market.templating import register_template_helpers
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -33,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
+    register_session_hooks()
+    register_template_helpers(app)
     web.register_request_hooks(app)
     web.register_error_handlers(app)
     register_middleware(app)

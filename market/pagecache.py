@@ -11,8 +11,6 @@ from pathlib import Path
 
 from flask import Flask, current_app, make_response, request, session
 from flask_login import current_user
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request
 
 from market.extensions import cache
@@ -53,15 +51,13 @@ def invalidate(app: Flask | None = None) -> None:
     _backend(app or current_app).inc(GENERATION_KEY)
 
 
-@event.listens_for(Session, "before_flush")
-def _note_public_changes(session, _flush_context, _instances):
+def note_public_changes(session, _flush_context, _instances):
     changed = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, PUBLIC_MODELS) for obj in changed):
         session.info["public_changed"] = True
 
 
-@event.listens_for(Session, "after_commit")
-def _invalidate_after_commit(session):
+def invalidate_after_commit(session):
     if session.info.pop("public_changed", False):
         try:
             invalidate()
@@ -71,8 +67,7 @@ def _invalidate_after_commit(session):
             log.warning("page cache unreachable: not invalidated", exc_info=True)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session):
+def forget_after_rollback(session):
     session.info.pop("public_changed", None)
 
 

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask.globals import request_ctx
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_static_digest import FlaskStaticDigest
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -27,7 +26,6 @@ from whitenoise import WhiteNoise
 
 from market.extensions import db, login_manager, write_intent
 from market.models import Photo
-from market.services.prices import format_rupiah
 from market.storage import storage_from_url
 
 LOCALES = ("id", "en")
@@ -151,14 +149,6 @@ def register_request_hooks(app: Flask) -> None:
             headers["Cache-Control"] = "private, no-store"
         response.vary.add("Cookie")
         return response
-
-    @app.context_processor
-    def _template_globals():
-        return {"current_locale": str(get_locale()), "locales": LOCALES}
-
-    app.add_template_global(url_with_lang)
-    app.add_template_global(photo_url)
-    app.add_template_filter(format_rupiah, "rupiah")
 
 
 def page_number() -> int:

@@ -57,7 +57,6 @@ from market.services.vendors import (
 from market.web import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-bp.add_app_template_filter(invitations.display_phone, "phone")
 
 VENDORS_PER_PAGE = 30
 # Raw invitation tokens are shown only to the volunteer who made them, kept in their session

@@ -1,10 +1,14 @@
-"""Prices in whole rupiah: reading what people type ("Rp 25.000,-", "25rb") and printing it."""
+"""Prices in whole rupiah: reading what people type ("Rp 25.000,-", "25rb") and showing them
+("Rp25.000", "from Rp250.000", "Ask the price")."""
 
 import re
 import unicodedata
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from market.models import PriceKind, Product
 
 MAX_PRICE_IDR = 1_000_000_000
 # No honest price needs more characters; the bound also keeps huge digit strings away from int().
@@ -114,3 +118,15 @@ def format_rupiah(amount: int) -> str:
     """``Rp25.000``: no space, dots between thousands, no decimals."""
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{abs(int(amount)):,}".replace(",", ".")
+
+
+def price_label(product: Product) -> str:
+    """'Rp25.000', 'from Rp250.000', 'Rp120.000, negotiable' or 'Ask the price'."""
+    if product.price_idr is None:
+        return _("Ask the price")
+    price = format_rupiah(product.price_idr)
+    if product.price_kind == PriceKind.FROM:
+        return _("from %(price)s", price=price)
+    if product.price_kind == PriceKind.NEGOTIABLE:
+        return _("%(price)s, negotiable", price=price)
+    return price

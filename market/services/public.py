@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, event, exists, func, inspect, or_, select
+from sqlalchemy import Select, and_, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload, with_parent
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,7 +23,6 @@ from market.models import (
     Category,
     Market,
     Photo,
-    PriceKind,
     Product,
     QrisCode,
     Vendor,
@@ -34,7 +33,7 @@ from market.models import (
 from market.models.product import product_category
 from market.models.vendor import vendor_category
 from market.services.errors import NotFound
-from market.services.prices import format_rupiah
+from market.services.prices import price_label
 
 SELECTION_SIZE = 8
 MAX_PER_PAGE = 100
@@ -454,18 +453,6 @@ def product_page(product: Product, more: int = 4) -> ProductPage:
 # --- words shown for a product, and the WhatsApp message -----------------------------------
 
 
-def price_label(product: Product) -> str:
-    """'Rp25.000', 'from Rp250.000', 'Rp120.000, negotiable' or 'Ask the price'."""
-    if product.price_idr is None:
-        return _("Ask the price")
-    price = format_rupiah(product.price_idr)
-    if product.price_kind == PriceKind.FROM:
-        return _("from %(price)s", price=price)
-    if product.price_kind == PriceKind.NEGOTIABLE:
-        return _("%(price)s, negotiable", price=price)
-    return price
-
-
 def whatsapp_url(vendor: Vendor, product: Product | None = None, page_url: str = "") -> str:
     """The wa.me link that opens a chat with the vendor, greeting them in the shopper's
     language by name and market, and naming the product, its price and its page."""
@@ -528,10 +515,9 @@ def sitemap_products(market: Market, page: int, per_page: int) -> list[Product]:
     )
 
 
-# A change of categories alone writes only the link table, so the vendor's or product's
-# updated_at - the validator of cached public pages - would not move: touch it.
-@event.listens_for(Session, "before_flush")
-def _touch_on_category_change(session: Session, _context, _instances) -> None:
+def touch_on_category_change(session: Session, _context, _instances) -> None:
+    """A change of categories alone writes only the link table, so the vendor's or product's
+    updated_at - the validator of cached public pages - would not move: touch it."""
     for instance in session.dirty:
         if isinstance(instance, Vendor | Product):
             history = inspect(instance).attrs.categories.history

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Connection,
     bindparam,
     column,
-    event,
     func,
     inspect,
     literal_column,
@@ -216,8 +215,7 @@ def _moved_market(vendor: Vendor) -> bool:
     return attrs.market_id.history.has_changes() or attrs.market.history.has_changes()
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_index_current(session: Session, _flush_context) -> None:
+def keep_index_current(session: Session, _flush_context) -> None:
     """Reindex the vendors and products this flush wrote (the session still lists them)."""
     changed: dict[type, set[int]] = {Vendor: set(), Product: set()}
     moved_vendors = []

@@ -24,9 +24,8 @@ from market.pagecache import cached_page
 from market.permissions import can_manage_market
 from market.services import contacts, printing, public, search
 from market.services.errors import NotFound
-from market.services.vlogs import youtube_embed, youtube_thumbnail
 from market.storefront import seo
-from market.web import absolute, absolute_url_for, page_number
+from market.web import absolute_url_for, page_number
 
 bp = Blueprint("storefront", __name__)
 
@@ -36,14 +35,6 @@ SITEMAP_SIZE = 10_000
 # Per visitor, stall and product: enough for anyone who really wants to chat, and a tap
 # beyond it still opens WhatsApp - it just is not counted.
 WHATSAPP_COUNT_LIMIT = parse_limit("10/hour")
-
-bp.add_app_template_global(absolute_url_for)
-bp.add_app_template_global(absolute)
-bp.add_app_template_global(printing.qr_svg)
-bp.add_app_template_global(seo.og_width)
-bp.add_app_template_global(youtube_embed)
-bp.add_app_template_global(youtube_thumbnail)
-bp.add_app_template_filter(public.price_label, "price_label")
 
 
 def _found(value):

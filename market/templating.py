@@ -1,0 +1,38 @@
+"""Everything templates may call beyond Jinja's own, registered once for the whole app."""
+
+from flask import Flask
+from flask_babel import get_locale
+
+from market.services.invitations import display_phone
+from market.services.prices import format_rupiah, price_label
+from market.services.printing import qr_svg
+from market.services.vlogs import youtube_embed, youtube_thumbnail
+from market.storefront.seo import og_width
+from market.web import LOCALES, absolute, absolute_url_for, photo_url, url_with_lang
+
+TEMPLATE_GLOBALS = (
+    absolute,
+    absolute_url_for,
+    url_with_lang,
+    photo_url,
+    og_width,
+    qr_svg,
+    youtube_embed,
+    youtube_thumbnail,
+)
+TEMPLATE_FILTERS = {
+    "rupiah": format_rupiah,
+    "price_label": price_label,
+    "phone": display_phone,
+}
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def _locale():
+        return {"current_locale": str(get_locale()), "locales": LOCALES}
+
+    for helper in TEMPLATE_GLOBALS:
+        app.add_template_global(helper)
+    for name, helper in TEMPLATE_FILTERS.items():
+        app.add_template_filter(helper, name)
