@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from market.services.demo import MARKET, VENDORS  # noqa: E402
+from market.seed.demo import MARKET, VENDORS  # noqa: E402
 from market.services.slugs import slugify  # noqa: E402
 from tests.live import app_env, flask, serve  # noqa: E402
 

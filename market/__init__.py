@@ -19,8 +19,8 @@ from market.extensions import (
     login_manager,
     migrate,
 )
+from market.logs import log_to_stderr
 from market.pagecache import PageCache
-from market.services.audit import log_to_stderr
 from market.templating import register_template_helpers
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

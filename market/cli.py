@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Market, Role, User
-from market.services import accounts, backup, demo, housekeeping, imports, synthetic
+from market.ops import backup, housekeeping
+from market.seed import demo, synthetic
+from market.services import accounts, imports
 from market.services.errors import DomainError, Invalid
 
 

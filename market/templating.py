@@ -3,10 +3,10 @@
 from flask import Flask
 from flask_babel import get_locale
 
-from market.services.invitations import display_phone
+from market.qr import qr_svg
 from market.services.prices import format_rupiah, price_label
-from market.services.printing import qr_svg
 from market.services.vlogs import youtube_embed, youtube_thumbnail
+from market.services.whatsapp import display_phone
 from market.storefront.seo import og_width
 from market.web import LOCALES, absolute, absolute_url_for, photo_url, url_with_lang
 

@@ -9,8 +9,8 @@ from flask_migrate import upgrade
 from market import create_app
 from market.extensions import db
 from market.models import AuditEvent, Photo
-from market.services import backup
-from market.services.demo import demo_image
+from market.ops import backup
+from market.seed.demo import demo_image
 from market.services.errors import Invalid
 from market.services.imaging import process_photo
 from market.services.photos import store_photo

@@ -5,7 +5,7 @@ helpers escape what they are given. The browser check of the same is tests/e2e/t
 import re
 from pathlib import Path
 
-from market.services.printing import qr_svg
+from market.qr import qr_svg
 
 MARKET = Path(__file__).resolve().parents[1] / "market"
 TEMPLATES = MARKET / "templates"
@@ -25,12 +25,12 @@ ALLOWED_IN_TEMPLATES = {
     ),
 }
 ALLOWED_IN_PYTHON = {
-    "services/printing.py": (
+    "qr.py": (
         "return Markup(",
         "segno writes the QR code's SVG: numbers for the modules, and the title (a stall or "
         "product name) escaped by segno itself (test_qr_svg_escapes_its_title)",
     ),
-    "services/printing.py ": ("from markupsafe import Markup", "the import of the above"),
+    "qr.py ": ("from markupsafe import Markup", "the import of the above"),
 }
 # Templates Flask does not autoescape, and why that is safe.
 PLAIN_TEXT_TEMPLATES = {

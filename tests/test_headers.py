@@ -10,7 +10,7 @@ import pytest
 from market import create_app
 from market.extensions import db
 from market.models import Role
-from market.services.demo import demo_image
+from market.seed.demo import demo_image
 from market.services.photos import process_upload, store_photo
 from tests.conftest import IsolatedClient, login, make_market, make_user, make_vendor
 

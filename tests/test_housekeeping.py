@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Photo, Product, Role
-from market.services import housekeeping
+from market.ops import housekeeping
 from market.services.imaging import process_photo, variant_key
 from market.services.photos import (
     PhotoNotStored,

@@ -7,7 +7,7 @@ import pytest
 
 from market.extensions import db
 from market.models import VendorStatus, utcnow
-from market.services.printing import qr_svg
+from market.qr import qr_svg
 from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
 from tests.storefront_helpers import make_person, product_url, vendor_url
 

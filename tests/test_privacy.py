@@ -6,9 +6,9 @@ from sqlalchemy import inspect, text
 
 from market.extensions import db
 from market.models import ContactClick, Invitation, QrisCode, Role, VlogLink
+from market.seed.demo import demo_image
 from market.services import privacy
 from market.services.audit import record
-from market.services.demo import demo_image
 from market.services.photos import process_upload, store_photo
 from tests.conftest import make_market, make_product, make_user, make_vendor
 

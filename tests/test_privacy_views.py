@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Photo, Product, Vendor
-from market.services.demo import demo_image
+from market.seed.demo import demo_image
 from market.services.photos import process_upload, store_photo
 from tests.conftest import ROLES, csrf_token, make_product
 from tests.onboarding_helpers import Route, check_access, make_world

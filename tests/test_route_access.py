@@ -28,8 +28,8 @@ from market.models import (
     VlogLink,
     utcnow,
 )
+from market.seed.demo import demo_image
 from market.services import imports, invitations
-from market.services.demo import demo_image
 from market.services.photos import process_upload, store_photo
 from tests.conftest import (
     EVERYONE,

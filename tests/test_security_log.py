@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from market.extensions import db
+from market.logs import OneLineFormatter
 from market.models import MarketStaff, Role, StaffRole
 from market.services import invitations
-from market.services.audit import OneLineFormatter, security_event
+from market.services.audit import security_event
 from tests.conftest import (
     PASSWORD,
     assign,

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, Table, func, select
 from market import create_app
 from market.extensions import db
 from market.models import AuditEvent, Market, Photo, Product, User, Vendor, VlogLink
-from market.services import backup
+from market.ops import backup
 from market.services.search import search_market
 from tests.reliability_helpers import CHEAP_HASHING, database_of_its_own
 

@@ -25,6 +25,7 @@ from market.permissions import login_required
 from market.services import accounts, invitations
 from market.services.audit import security_event
 from market.services.errors import Invalid, NotFound
+from market.services.whatsapp import display_phone
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -167,7 +168,7 @@ def claim(token: str):
             flash(
                 _(
                     "Your password is set. Next time, log in with your WhatsApp number %(login)s.",
-                    login=invitations.display_phone(user.login),
+                    login=display_phone(user.login),
                 ),
                 "success",
             )
@@ -179,7 +180,7 @@ def claim(token: str):
             "auth/claim.html",
             form=form,
             invitation=invitation,
-            login=invitations.display_phone(invitations.login_for(invitation.vendor))
+            login=display_phone(invitations.login_for(invitation.vendor))
             if invitation is not None
             else "",
         ),

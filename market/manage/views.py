@@ -33,6 +33,7 @@ from market.permissions import (
     staff_required,
     staffed_markets,
 )
+from market.qr import qr_data_uri
 from market.services import invitations
 from market.services.categories import all_categories
 from market.services.consent import (
@@ -54,6 +55,7 @@ from market.services.vendors import (
     register_vendor,
     update_vendor,
 )
+from market.services.whatsapp import display_phone
 from market.web import page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -329,7 +331,7 @@ def invitation(vendor_id: int):
         shown = {
             "link": link,
             "whatsapp": invitations.whatsapp_share_url(vendor, link, usable.expires_at),
-            "qr": invitations.qr_code(link),
+            "qr": qr_data_uri(link),
         }
     if token and shown is None:
         links.pop(str(vendor.id), None)
@@ -340,9 +342,7 @@ def invitation(vendor_id: int):
         latest=latest,
         shown=shown,
         now=utcnow(),
-        login=invitations.display_phone(invitations.login_for(vendor))
-        if invitations.login_for(vendor)
-        else "",
+        login=display_phone(invitations.login_for(vendor)) if invitations.login_for(vendor) else "",
     )
 
 

@@ -29,7 +29,6 @@ from market.models import Category, Market, Photo, Product, User, Vendor, Vendor
 from market.services.audit import record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.invitations import display_phone
 from market.services.slugs import unique_slug
 from market.services.vendors import (
     PROFILE_LABELS,
@@ -38,6 +37,7 @@ from market.services.vendors import (
     clean_profile,
     market_slugs,
 )
+from market.services.whatsapp import display_phone
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

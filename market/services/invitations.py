@@ -8,11 +8,8 @@ in: the volunteer makes a new link, no email or SMS needed.
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-import segno
 from babel.dates import format_date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +20,8 @@ from market.models import Invitation, Role, User, Vendor, utcnow
 from market.services import accounts
 from market.services.audit import record, security_event
 from market.services.errors import Invalid, NotFound, NotReady
+from market.services.soft_delete import check_live_vendor
+from market.services.whatsapp import chat_link, display_phone
 
 TOKEN_BYTES = 32  # 256 bits: far beyond guessing, even at millions of tries a second
 
@@ -39,8 +38,7 @@ def invitation_days() -> int:
 
 def create_invitation(vendor: Vendor, *, actor: User) -> NewInvitation:
     """A fresh link for the vendor; older links stop working. The token is returned once."""
-    if vendor.deleted_at is not None:
-        raise Invalid(_l("This vendor is deleted. A coordinator can restore it first."))
+    check_live_vendor(vendor)
     if not vendor.whatsapp and vendor.owner is None:
         raise NotReady([str(_l("WhatsApp number: the vendor logs in with it"))])
     now = utcnow()
@@ -174,23 +172,8 @@ def _account_for(vendor: Vendor) -> User:
     return user
 
 
-def display_phone(e164: str) -> str:
-    """+6281234567890 → 0812-3456-7890, the way Indonesians write it; foreign numbers keep
-    their country code."""
-    try:
-        number = phonenumbers.parse(e164, "ID")
-    except phonenumbers.NumberParseException:
-        return e164
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 62
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
-
-
 def whatsapp_share_url(vendor: Vendor, link: str, expires_at: datetime) -> str:
-    """A wa.me link that opens a chat with the vendor, the message already typed.
+    """A link that opens a WhatsApp chat with the vendor, the message already typed.
 
     The message is always Indonesian: the vendors' language, whatever the volunteer's screen
     shows."""
@@ -204,10 +187,4 @@ def whatsapp_share_url(vendor: Vendor, link: str, expires_at: datetime) -> str:
         f"Buka tautannya, buat kata sandi, lalu masuk dengan nomor WhatsApp {login}. "
         f"Tautan hanya bisa dipakai sekali dan berlaku sampai {until}."
     )
-    digits = (vendor.whatsapp or "").lstrip("+")
-    return f"https://wa.me/{digits}?text={quote(message)}"
-
-
-def qr_code(link: str) -> str:
-    """The link as a QR code, an SVG data URI the vendor scans from the volunteer's screen."""
-    return segno.make(link, error="m").svg_data_uri(scale=5, border=2, dark="#2b2118")
+    return chat_link(vendor.whatsapp, message)

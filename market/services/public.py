@@ -10,7 +10,6 @@ shows), which the views turn into an ETag so an unchanged page costs one query a
 
 import math
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, inspect, or_, select
@@ -34,6 +33,7 @@ from market.models.product import product_category
 from market.models.vendor import vendor_category
 from market.services.errors import NotFound
 from market.services.prices import price_label
+from market.services.whatsapp import chat_link
 
 SELECTION_SIZE = 8
 MAX_PER_PAGE = 100
@@ -454,10 +454,9 @@ def product_page(product: Product, more: int = 4) -> ProductPage:
 
 
 def whatsapp_url(vendor: Vendor, product: Product | None = None, page_url: str = "") -> str:
-    """The wa.me link that opens a chat with the vendor, greeting them in the shopper's
+    """The link that opens a WhatsApp chat with the vendor, greeting them in the shopper's
     language by name and market, and naming the product, its price and its page."""
-    digits = "".join(ch for ch in vendor.whatsapp or "" if ch.isdigit())
-    if not digits:
+    if not vendor.whatsapp:
         raise NotFound(vendor.id)
     names = {"vendor": vendor.business_name, "market": vendor.market.name}
     if product is None:
@@ -483,7 +482,7 @@ def whatsapp_url(vendor: Vendor, product: Product | None = None, page_url: str =
         )
     if page_url:
         message = f"{message}\n{page_url}"
-    return f"https://wa.me/{digits}?text={quote(message, safe='')}"
+    return chat_link(vendor.whatsapp, message)
 
 
 # --- sitemap -----------------------------------------------------------------------------

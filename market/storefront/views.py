@@ -22,9 +22,10 @@ from limits import parse as parse_limit
 from market.extensions import csrf, limiter
 from market.pagecache import cached_page
 from market.permissions import can_manage_market
-from market.services import contacts, printing, public, search
+from market.qr import qr_svg
+from market.services import contacts, public, search
 from market.services.errors import NotFound
-from market.storefront import seo
+from market.storefront import printing, seo
 from market.web import absolute_url_for, page_number
 
 bp = Blueprint("storefront", __name__)
@@ -247,7 +248,7 @@ def qr(market_slug: str, vendor_slug: str | None = None, product_slug: str | Non
     else:
         _found(public.find_market(market_slug))
         target = absolute_url_for("storefront.market", market_slug=market_slug)
-    svg = printing.qr_svg(target)
+    svg = qr_svg(target)
     body = str(svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     response = Response(body, mimetype="image/svg+xml")
     response.cache_control.public = True

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from market.services.demo import DEMO_PASSWORD
+from market.seed.demo import DEMO_PASSWORD
 from tests.live import ROOT, app_env, flask, serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from market.services.demo import VENDORS as DEMO_VENDORS
+from market.seed.demo import VENDORS as DEMO_VENDORS
 from tests.e2e.conftest import check_page, log_in
 from tests.test_photos import encode, photo_like
 

@@ -16,9 +16,9 @@ import pytest
 from market import create_app
 from market.extensions import db
 from market.models import Product, Role, Vendor, VendorStatus, utcnow
+from market.seed.demo import demo_image
 from market.services import accounts
 from market.services.consent import record_consent, withdraw_consent
-from market.services.demo import demo_image
 from market.services.markets import create_market
 from market.services.moderation import hide_product, hide_vendor
 from market.services.photos import Upload, add_photos, set_alt_text

@@ -24,8 +24,8 @@ from market.models import (
 )
 from market.models.product import product_category
 from market.models.vendor import vendor_category
+from market.seed.demo import demo_image
 from market.services import search
-from market.services.demo import demo_image
 from market.services.photos import process_upload, store_photo
 
 GOODS = [

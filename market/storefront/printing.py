@@ -1,11 +1,9 @@
-"""The printable kit: QR codes as SVG, and what stall posters, hang tags and the market
-directory list."""
+"""The printable kit: what stall posters, hang tags and the market directory list. The QR
+codes on them are drawn by market/qr.py."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import segno
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -13,17 +11,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from market.extensions import db
 from market.models import Market, Product, Vendor
 from market.services.public import public_products_query, public_vendor_filter, stall_order
-
-
-def qr_svg(url: str, title: str = "") -> Markup:
-    """A QR code that scales to any size (a viewBox, no fixed width), to inline or serve.
-
-    Error correction M survives a crumpled or stained poster; the quiet zone is the minimum
-    of 4 modules that phone cameras need."""
-    code = segno.make(url, error="m", micro=False)
-    return Markup(  # noqa: S704 - segno escapes the title; the rest is numbers
-        code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", title=title or None)
-    )
 
 
 def get_market(slug: str) -> Market | None:

@@ -1,0 +1,1 @@
+"""Operating an installation: backup and restore, and housekeeping of stored files."""
