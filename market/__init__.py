@@ -61,7 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
-    from market.manage.catalogue import bp as catalogue_bp
+    from market.catalogue.views import bp as catalogue_bp
     from market.manage.views import bp as manage_bp
     from market.storefront.views import bp as storefront_bp
 

@@ -8,7 +8,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from market.extensions import db, login_manager
-from market.models import Market, MarketStaff, Product, Role, StaffRole, User, Vendor
+from market.models import (
+    Market,
+    MarketStaff,
+    Photo,
+    Product,
+    Role,
+    StaffRole,
+    User,
+    Vendor,
+    VlogLink,
+)
+from market.services.photos import photo_vendor
+from market.services.vlog_links import vlog_vendor
+
+COORDINATION_ROLES = (Role.ADMIN, Role.COORDINATOR)
 
 
 def _staff_role(user: User, market_id: int) -> StaffRole | None:
@@ -18,12 +32,18 @@ def _staff_role(user: User, market_id: int) -> StaffRole | None:
     return None
 
 
-def is_staff(user: User) -> bool:
-    return user.is_authenticated and user.role in (Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER)
-
-
 def is_admin(user: User) -> bool:
     return user.is_authenticated and user.role == Role.ADMIN
+
+
+def is_vendor(user: User) -> bool:
+    """A vendor's account: their own stalls, rather than a market's list of vendors."""
+    return user.is_authenticated and user.role == Role.VENDOR
+
+
+def can_coordinate(user: User) -> bool:
+    """Open the coordination pages (each market there is checked by can_manage_market)."""
+    return user.is_authenticated and user.role in COORDINATION_ROLES
 
 
 def can_manage_market(user: User, market: Market) -> bool:
@@ -81,6 +101,25 @@ def can_withdraw_consent(user: User, vendor: Vendor) -> bool:
     return can_edit_vendor(user, vendor)
 
 
+def can_unassign_staff(user: User, assignment: MarketStaff) -> bool:
+    """End an assignment to a market one coordinates; only an admin may remove themselves, so
+    that a coordinator cannot lock themselves out by mistake."""
+    if not can_manage_market(user, assignment.market):
+        return False
+    return assignment.user_id != user.id or user.role == Role.ADMIN
+
+
+def can_edit_photo(user: User, photo: Photo) -> bool:
+    """A stall or product photo, by whoever may edit the stall (market covers and QRIS
+    photos are edited through their own pages)."""
+    vendor = photo_vendor(photo)
+    return vendor is not None and can_edit_vendor(user, vendor)
+
+
+def can_edit_vlog(user: User, vlog: VlogLink) -> bool:
+    return can_edit_vendor(user, vlog_vendor(vlog))
+
+
 def can_edit_product(user: User, product: Product) -> bool:
     return can_edit_vendor(user, product.vendor)
 
@@ -130,5 +169,5 @@ def role_required(*roles: Role):
 
 
 staff_required = role_required(Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER)
-coordinator_required = role_required(Role.ADMIN, Role.COORDINATOR)
+coordinator_required = role_required(*COORDINATION_ROLES)
 login_required = role_required(*Role)

@@ -3,6 +3,7 @@
 from flask import Flask
 from flask_babel import get_locale
 
+from market.permissions import can_coordinate, can_unassign_staff, is_vendor
 from market.qr import qr_svg
 from market.services.prices import format_rupiah, price_label
 from market.services.vlogs import youtube_embed, youtube_thumbnail
@@ -20,6 +21,8 @@ TEMPLATE_GLOBALS = (
     youtube_embed,
     youtube_thumbnail,
 )
+# Templates ask the same predicates as the views to decide which links and buttons to show.
+TEMPLATE_PREDICATES = (is_vendor, can_coordinate, can_unassign_staff)
 TEMPLATE_FILTERS = {
     "rupiah": format_rupiah,
     "price_label": price_label,
@@ -32,7 +35,7 @@ def register_template_helpers(app: Flask) -> None:
     def _locale():
         return {"current_locale": str(get_locale()), "locales": LOCALES}
 
-    for helper in TEMPLATE_GLOBALS:
+    for helper in (*TEMPLATE_GLOBALS, *TEMPLATE_PREDICATES):
         app.add_template_global(helper)
     for name, helper in TEMPLATE_FILTERS.items():
         app.add_template_filter(helper, name)

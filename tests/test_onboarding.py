@@ -227,9 +227,9 @@ def test_withdrawing_consent_hides_the_vendor_from_the_public_at_once():
     market = make_market()
     volunteer = make_user(Role.VOLUNTEER, market=market)
     vendor = make_vendor(market)
-    assert public.get_public_vendor(market, vendor.slug) is not None
+    assert public.find_vendor(market.slug, vendor.slug) is not None
     withdraw_consent(vendor, actor=volunteer, reason="changed her mind")
-    assert public.get_public_vendor(market, vendor.slug) is None
+    assert public.find_vendor(market.slug, vendor.slug) is None
     assert vendor.status == VendorStatus.DRAFT
     assert vendor.consent_at is None
     assert events("vendor.consent_withdraw")[0].reason == "changed her mind"
@@ -318,7 +318,7 @@ def test_publish_when_ready_makes_the_vendor_public():
     publish_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.PUBLISHED
     assert vendor.published_at is not None
-    assert public.get_public_vendor(market, vendor.slug) is not None
+    assert public.find_vendor(market.slug, vendor.slug) is not None
     assert events("vendor.publish")[0].changes == {"status": ["draft", "published"]}
 
 
@@ -328,7 +328,7 @@ def test_unpublish_and_hide_work_at_any_time():
     vendor = make_vendor(market)
     hide_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.HIDDEN
-    assert public.get_public_vendor(market, vendor.slug) is None
+    assert public.find_vendor(market.slug, vendor.slug) is None
     unpublish_vendor(vendor, actor=volunteer)
     assert vendor.status == VendorStatus.DRAFT
     draft = make_vendor(market, published=False)
@@ -356,7 +356,7 @@ def test_delete_is_soft_ends_invitations_and_restore_brings_it_back():
     delete_vendor(vendor, actor=volunteer, reason="registered twice")
     db.session.expire_all()
     assert db.session.get(Vendor, vendor.id).deleted_at is not None
-    assert public.get_public_vendor(world.market, vendor.slug) is None
+    assert public.find_vendor(world.market.slug, vendor.slug) is None
     assert db.session.scalar(select(Invitation.revoked_at)) is not None
     assert not can_edit_vendor(volunteer, vendor)
     assert can_view_vendor(world.people["coordinator"], vendor)
@@ -364,7 +364,7 @@ def test_delete_is_soft_ends_invitations_and_restore_brings_it_back():
         record_consent(vendor, actor=volunteer, language="id")
     restore_vendor(vendor, actor=world.people["coordinator"])
     assert vendor.deleted_at is None
-    assert public.get_public_vendor(world.market, vendor.slug) is not None
+    assert public.find_vendor(world.market.slug, vendor.slug) is not None
     assert [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [
         "vendor.invite",
         "vendor.delete",

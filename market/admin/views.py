@@ -17,7 +17,6 @@ from market.admin.forms import (
     StaffForm,
 )
 from market.extensions import db
-from market.manage.forms import ReasonForm
 from market.models import Market, MarketStaff, Product, Role, Vendor
 from market.permissions import (
     can_manage_market,
@@ -244,10 +243,9 @@ def product_hide(product_id: int):
 @coordinator_required
 def product_unhide(product_id: int):
     product = load_or_404(Product, product_id, can_moderate_product)
-    form = ReasonForm()
-    if form.validate_on_submit():
-        unhide_product(product, actor=current_user)
-        flash(_("%(name)s is shown again.", name=product.name), "success")
+    # A button without fields, like the other restores: CSRFProtect checks the token.
+    unhide_product(product, actor=current_user)
+    flash(_("%(name)s is shown again.", name=product.name), "success")
     return _back_to(product.vendor)
 
 

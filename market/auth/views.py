@@ -131,19 +131,17 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if accounts.authenticate(user.login, form.current.data) is None:
-            form.current.errors.append(_("The current password is wrong."))
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except accounts.WrongPassword as error:
+            form.current.errors.append(str(error))
+        except Invalid as error:
+            form.password.errors.append(str(error))
         else:
-            try:
-                accounts.set_password(user, form.password.data)
-            except Invalid as error:
-                form.password.errors.append(str(error))
-            else:
-                db.session.commit()
-                login_user(user)
-                security_event("password_change", user)
-                flash(_("Your password is changed."), "success")
-                return redirect(home_for(user))
+            # The change ended every session, this one too: log in again with the new version.
+            login_user(user)
+            flash(_("Your password is changed."), "success")
+            return redirect(home_for(user))
     return render_template("auth/password.html", form=form)
 
 

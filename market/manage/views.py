@@ -15,19 +15,17 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from market.extensions import db
 from market.manage.forms import ConsentForm, ReasonForm, VendorForm
-from market.models import Role, Vendor, utcnow
+from market.models import Vendor, utcnow
 from market.permissions import (
     can_edit_vendor,
     can_moderate_vendor,
     can_publish_vendor,
     can_view_vendor,
     can_withdraw_consent,
+    is_vendor,
     load_or_404,
     login_required,
     staff_required,
@@ -52,6 +50,7 @@ from market.services.vendors import (
     DuplicateVendor,
     InvalidFields,
     delete_vendor,
+    owned_stalls,
     register_vendor,
     update_vendor,
 )
@@ -70,13 +69,8 @@ MAX_LINKS_IN_SESSION = 5
 @bp.route("/")
 @login_required
 def home():
-    if current_user.role == Role.VENDOR:
-        stalls = db.session.scalars(
-            select(Vendor)
-            .where(Vendor.owner_id == current_user.id, Vendor.deleted_at.is_(None))
-            .options(selectinload(Vendor.market))
-        ).all()
-        return render_template("manage/vendor_home.html", stalls=stalls)
+    if is_vendor(current_user):
+        return render_template("manage/vendor_home.html", stalls=owned_stalls(current_user))
     markets = staffed_markets(current_user)
     selected = next((m for m in markets if m.id == request.args.get("market", type=int)), None)
     status = request.args.get("status")

@@ -13,8 +13,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from market.extensions import db
 from market.models.base import TimestampMixin, UTCDateTime, str_enum
@@ -90,9 +93,21 @@ class Product(TimestampMixin, db.Model):
         viewonly=True,
     )
 
+    # Neither deleted nor hidden by moderation, written once for Python and for SQL. A product
+    # is public when it is listed and its vendor is public (Vendor.is_public); queries join
+    # the vendor and filter on both.
+    @hybrid_property
+    def is_listed(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.deleted_at.is_(None), cls.hidden_at.is_(None))
+
     @property
     def is_public(self) -> bool:
-        return self.deleted_at is None and self.hidden_at is None and self.vendor.is_public
+        return self.is_listed and self.vendor.is_public
 
     def __repr__(self) -> str:
         return f"<Product {self.id} {self.slug}>"

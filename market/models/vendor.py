@@ -13,8 +13,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from market.extensions import db
 from market.models.base import TimestampMixin, UTCDateTime, str_enum
@@ -108,10 +111,23 @@ class Vendor(TimestampMixin, db.Model):
     def has_consent(self) -> bool:
         return self.consent_at is not None
 
-    @property
+    # What "public" means for a vendor, written once for Python and for SQL (every public
+    # query filters on Vendor.is_public). A market's own `published` gates its pages on top.
+    @hybrid_property
     def is_public(self) -> bool:
         return (
-            self.status == VendorStatus.PUBLISHED and self.has_consent and self.deleted_at is None
+            self.status == VendorStatus.PUBLISHED
+            and self.consent_at is not None
+            and self.deleted_at is None
+        )
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.status == VendorStatus.PUBLISHED,
+            cls.consent_at.is_not(None),
+            cls.deleted_at.is_(None),
         )
 
     def __repr__(self) -> str:

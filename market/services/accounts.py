@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User, utcnow
+from market.services.audit import security_event
 from market.services.errors import Invalid
 
 # scrypt with N=2^15, r=8, p=3: one of OWASP's recommended minimum settings, using 32 MiB.
@@ -69,17 +70,37 @@ def hash_password(password: str) -> str:
     )
 
 
+class WrongPassword(Invalid):
+    """The password typed to confirm a change is not the account's."""
+
+
+def _password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password) and user.active
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The user if login and password match an active account, else None (always the same cost)."""
+    """Log in: the user if login and password match an active account, else None (always the
+    same cost). Records the time of the login."""
     user = find_by_login(login)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    if not _password_matches(user, password):
         return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace a password once the current one is confirmed; ends the user's other sessions.
+
+    Raises WrongPassword, or Invalid when the new password breaks the policy."""
+    if not user.password_hash or not _password_matches(user, current):
+        raise WrongPassword(_l("The current password is wrong."))
+    set_password(user, new)
+    db.session.commit()
+    security_event("password_change", user)
 
 
 def set_password(user: User, password: str) -> None:

@@ -1,7 +1,8 @@
 """What the public may see, and the read queries of the public pages.
 
-A vendor is public when published, with consent, and not deleted; a product when its vendor is
-public and it is neither deleted nor hidden. Every public page, the sitemap and the API ask here.
+A vendor is public when published, with consent, and not deleted (Vendor.is_public); a product
+when its vendor is public and it is neither deleted nor hidden (Product.is_listed); and only in a
+published market. Every public page, the sitemap and the API ask here.
 
 Each page's data comes in a bounded number of queries, whatever the size of the catalogue; the
 lookups that start a page also return a *version* (the latest updated_at of everything the page
@@ -25,7 +26,6 @@ from market.models import (
     Product,
     QrisCode,
     Vendor,
-    VendorStatus,
     VlogLink,
     utcnow,
 )
@@ -37,18 +37,6 @@ from market.services.whatsapp import chat_link
 
 SELECTION_SIZE = 8
 MAX_PER_PAGE = 100
-
-
-def public_vendor_filter():
-    return and_(
-        Vendor.status == VendorStatus.PUBLISHED,
-        Vendor.consent_at.is_not(None),
-        Vendor.deleted_at.is_(None),
-    )
-
-
-def public_product_filter():
-    return and_(Product.deleted_at.is_(None), Product.hidden_at.is_(None))
 
 
 def stall_order():
@@ -65,14 +53,14 @@ def published_markets() -> list[tuple[Market, int, int]]:
     """Published markets with their count of public vendors and products."""
     vendor_counts = (
         select(Vendor.market_id, func.count(Vendor.id).label("n"))
-        .where(public_vendor_filter())
+        .where(Vendor.is_public)
         .group_by(Vendor.market_id)
         .subquery()
     )
     product_counts = (
         select(Vendor.market_id, func.count(Product.id).label("n"))
         .join(Product, Product.vendor_id == Vendor.id)
-        .where(public_vendor_filter(), public_product_filter())
+        .where(Vendor.is_public, Product.is_listed)
         .group_by(Vendor.market_id)
         .subquery()
     )
@@ -91,22 +79,10 @@ def published_markets() -> list[tuple[Market, int, int]]:
     return [tuple(row) for row in rows]
 
 
-def get_public_market(slug: str) -> Market | None:
-    return db.session.scalar(select(Market).where(Market.slug == slug, Market.published.is_(True)))
-
-
-def get_public_vendor(market: Market, slug: str) -> Vendor | None:
-    return db.session.scalar(
-        select(Vendor)
-        .where(Vendor.market_id == market.id, Vendor.slug == slug, public_vendor_filter())
-        .options(selectinload(Vendor.categories), selectinload(Vendor.photos))
-    )
-
-
 def public_vendors_query(market: Market, category: Category | None = None) -> Select:
     query = (
         select(Vendor)
-        .where(Vendor.market_id == market.id, public_vendor_filter())
+        .where(Vendor.market_id == market.id, Vendor.is_public)
         .options(selectinload(Vendor.categories))
         .order_by(*stall_order())
     )
@@ -119,27 +95,6 @@ def public_vendors_query(market: Market, category: Category | None = None) -> Se
             )
         )
     return query
-
-
-def categories_in_market(market: Market) -> list[Category]:
-    """Categories that at least one public vendor of the market has, for the filter chips."""
-    return list(
-        db.session.scalars(
-            select(Category)
-            .where(
-                Category.id.in_(
-                    select(vendor_category.c.category_id)
-                    .join(Vendor, Vendor.id == vendor_category.c.vendor_id)
-                    .where(Vendor.market_id == market.id, public_vendor_filter())
-                )
-            )
-            .order_by(Category.position)
-        )
-    )
-
-
-def get_category(slug: str) -> Category | None:
-    return db.session.scalar(select(Category).where(Category.slug == slug))
 
 
 # --- paging ------------------------------------------------------------------------------
@@ -208,7 +163,7 @@ def _public_vendor_query(market_slug: str, vendor_slug: str) -> Select:
             Market.slug == market_slug,
             Market.published.is_(True),
             Vendor.slug == vendor_slug,
-            public_vendor_filter(),
+            Vendor.is_public,
         )
         .options(contains_eager(Vendor.market))
     )
@@ -233,9 +188,9 @@ def find_product(market_slug: str, vendor_slug: str, product_slug: str) -> Produ
             Market.slug == market_slug,
             Market.published.is_(True),
             Vendor.slug == vendor_slug,
-            public_vendor_filter(),
+            Vendor.is_public,
             Product.slug == product_slug,
-            public_product_filter(),
+            Product.is_listed,
         )
         .options(contains_eager(Product.vendor).contains_eager(Vendor.market))
     )
@@ -278,7 +233,7 @@ def market_categories(market: Market) -> list[tuple[Category, bool]]:
         .where(
             vendor_category.c.category_id == Category.id,
             Vendor.market_id == market.id,
-            public_vendor_filter(),
+            Vendor.is_public,
         )
     )
     rows = db.session.execute(select(Category, present).order_by(Category.position))
@@ -333,7 +288,7 @@ def market_products(
     query = (
         select(Product)
         .join(Product.vendor)
-        .where(Vendor.market_id == market.id, public_vendor_filter(), public_product_filter())
+        .where(Vendor.market_id == market.id, Vendor.is_public, Product.is_listed)
         .options(contains_eager(Product.vendor))
         .order_by(*stall_order(), Product.position, Product.id)
     )
@@ -369,9 +324,7 @@ def stall_selection(vendors: list[Vendor], category: Category | None = None) -> 
         )
         .label("n")
     )
-    ranked = select(Product.id, first).where(
-        Product.vendor_id.in_(by_vendor), public_product_filter()
-    )
+    ranked = select(Product.id, first).where(Product.vendor_id.in_(by_vendor), Product.is_listed)
     if category is not None:
         ranked = ranked.where(
             Product.id.in_(
@@ -393,7 +346,7 @@ def stall_selection(vendors: list[Vendor], category: Category | None = None) -> 
 def public_products_query(vendor: Vendor) -> Select:
     return (
         select(Product)
-        .where(Product.vendor_id == vendor.id, public_product_filter())
+        .where(Product.vendor_id == vendor.id, Product.is_listed)
         .order_by(Product.position, Product.id)
     )
 
@@ -492,7 +445,7 @@ def sitemap_vendors(market: Market, page: int, per_page: int) -> list[Vendor]:
     return list(
         db.session.scalars(
             select(Vendor)
-            .where(Vendor.market_id == market.id, public_vendor_filter())
+            .where(Vendor.market_id == market.id, Vendor.is_public)
             .order_by(Vendor.id)
             .limit(per_page)
             .offset((page - 1) * per_page)
@@ -505,7 +458,7 @@ def sitemap_products(market: Market, page: int, per_page: int) -> list[Product]:
         db.session.scalars(
             select(Product)
             .join(Product.vendor)
-            .where(Vendor.market_id == market.id, public_vendor_filter(), public_product_filter())
+            .where(Vendor.market_id == market.id, Vendor.is_public, Product.is_listed)
             .options(contains_eager(Product.vendor))
             .order_by(Product.id)
             .limit(per_page)

@@ -32,7 +32,7 @@ from market.extensions import db
 from market.models import Category, Market, Product, Vendor
 from market.models.product import product_category
 from market.models.vendor import vendor_category
-from market.services.public import attach_photos, public_product_filter, public_vendor_filter
+from market.services.public import attach_photos
 
 TABLE_PREFIX = "search_"
 TABLES = {Vendor: "search_vendor", Product: "search_product"}
@@ -292,7 +292,7 @@ def search_market(market: Market, query: str, limit: int = MAX_RESULTS) -> Searc
         db.session.scalars(
             select(Vendor)
             .join(index, joined)
-            .where(match, Vendor.market_id == market.id, public_vendor_filter())
+            .where(match, Vendor.market_id == market.id, Vendor.is_public)
             .options(selectinload(Vendor.categories))
             .order_by(rank, Vendor.id)
             .limit(limit)
@@ -307,8 +307,8 @@ def search_market(market: Market, query: str, limit: int = MAX_RESULTS) -> Searc
             .where(
                 match,
                 Vendor.market_id == market.id,
-                public_vendor_filter(),
-                public_product_filter(),
+                Vendor.is_public,
+                Product.is_listed,
             )
             .options(contains_eager(Product.vendor))
             .order_by(rank, Product.id)

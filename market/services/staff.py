@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User
+from market.permissions import can_unassign_staff
 from market.services import accounts
 from market.services.audit import record, security_event
 from market.services.errors import Invalid
@@ -73,7 +74,7 @@ def assign_staff(
 
 def unassign_staff(staff: MarketStaff, *, actor: User) -> None:
     """End an assignment (assigning again undoes it); the person's vendors stay as they are."""
-    if staff.user_id == actor.id and actor.role != Role.ADMIN:
+    if not can_unassign_staff(actor, staff):
         raise Invalid(_l("You cannot remove yourself; ask another coordinator."))
     record(
         actor, "staff.remove", staff, {"user": [staff.user.login, None], "role": [staff.role, None]}

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from market.extensions import db
@@ -156,6 +157,17 @@ def find_duplicates(
     if exclude_id is not None:
         query = query.where(Vendor.id != exclude_id)
     return list(db.session.scalars(query.order_by(Vendor.id)))
+
+
+def owned_stalls(owner: User) -> list[Vendor]:
+    """The live stalls a vendor's account owns, with their markets."""
+    return list(
+        db.session.scalars(
+            select(Vendor)
+            .where(Vendor.owner_id == owner.id, Vendor.deleted_at.is_(None))
+            .options(selectinload(Vendor.market))
+        )
+    )
 
 
 def market_slugs(market: Market) -> set[str]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from market.extensions import db
 from market.models import Market, Product, Vendor
-from market.services.public import public_products_query, public_vendor_filter, stall_order
+from market.services.public import public_products_query, stall_order
 
 
 def get_market(slug: str) -> Market | None:
@@ -28,12 +28,12 @@ def vendors_to_print(market: Market, day: date | None, timezone: str) -> tuple[l
             Vendor.created_at >= start, Vendor.created_at < start + timedelta(days=1)
         )
     vendors = db.session.scalars(
-        query.where(public_vendor_filter())
+        query.where(Vendor.is_public)
         .options(selectinload(Vendor.categories))
         .order_by(*stall_order())
     ).all()
     waiting = db.session.scalar(
-        select(func.count()).select_from(query.where(~public_vendor_filter()).subquery())
+        select(func.count()).select_from(query.where(~Vendor.is_public).subquery())
     )
     return list(vendors), waiting
 
@@ -42,7 +42,7 @@ def directory(market: Market) -> list[tuple[str, list[Vendor]]]:
     """All public stalls of a market in walking order, grouped by block."""
     vendors = db.session.scalars(
         select(Vendor)
-        .where(Vendor.market_id == market.id, public_vendor_filter())
+        .where(Vendor.market_id == market.id, Vendor.is_public)
         .options(selectinload(Vendor.categories))
         .order_by(*stall_order())
     )

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from market.manage.catalogue_forms import (
+from market.catalogue.forms import (
     EditProductForm,
     NewProductForm,
     PhotoUploadForm,
@@ -29,10 +29,12 @@ from market.manage.catalogue_forms import (
     QrisForm,
     VlogForm,
 )
-from market.models import Photo, Product, User, Vendor, VlogLink
+from market.models import Photo, Product, Vendor, VlogLink
 from market.permissions import (
+    can_edit_photo,
     can_edit_product,
     can_edit_vendor,
+    can_edit_vlog,
     can_publish_vendor,
     load_or_404,
     login_required,
@@ -47,7 +49,6 @@ from market.services.photos import (
     delete_photo,
     deleted_photos,
     move_photo,
-    photo_vendor,
     restore_photo,
     set_alt_text,
 )
@@ -72,7 +73,6 @@ from market.services.vlog_links import (
     deleted_vlogs,
     list_vlogs,
     restore_vlog,
-    vlog_vendor,
 )
 
 bp = Blueprint("catalogue", __name__, url_prefix="/manage")
@@ -87,15 +87,6 @@ def _vendor(vendor_id: int) -> Vendor:
 
 def _product(product_id: int) -> Product:
     return load_or_404(Product, product_id, can_edit_product)
-
-
-def _may_edit_photo(user: User, photo: Photo) -> bool:
-    vendor = photo_vendor(photo)
-    return vendor is not None and can_edit_vendor(user, vendor)
-
-
-def _may_edit_vlog(user: User, vlog: VlogLink) -> bool:
-    return can_edit_vendor(user, vlog_vendor(vlog))
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -360,7 +351,7 @@ def stall_photos(vendor_id: int):
 @bp.post("/photos/<int:photo_id>/move")
 @login_required
 def photo_move(photo_id: int):
-    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    photo = load_or_404(Photo, photo_id, can_edit_photo)
     _attempt(lambda: move_photo(photo, request.form.get("direction", ""), actor=current_user))
     return redirect(_photo_page(photo), code=303)
 
@@ -368,7 +359,7 @@ def photo_move(photo_id: int):
 @bp.post("/photos/<int:photo_id>/alt")
 @login_required
 def photo_alt(photo_id: int):
-    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    photo = load_or_404(Photo, photo_id, can_edit_photo)
     _attempt(
         lambda: set_alt_text(photo, request.form.get("alt_text", ""), actor=current_user),
         _("Photo description saved."),
@@ -379,7 +370,7 @@ def photo_alt(photo_id: int):
 @bp.post("/photos/<int:photo_id>/delete")
 @login_required
 def photo_delete(photo_id: int):
-    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    photo = load_or_404(Photo, photo_id, can_edit_photo)
     _attempt(
         lambda: delete_photo(photo, actor=current_user),
         _("Photo deleted. You can restore it below."),
@@ -390,7 +381,7 @@ def photo_delete(photo_id: int):
 @bp.post("/photos/<int:photo_id>/restore")
 @login_required
 def photo_restore(photo_id: int):
-    photo = load_or_404(Photo, photo_id, _may_edit_photo)
+    photo = load_or_404(Photo, photo_id, can_edit_photo)
     _attempt(lambda: restore_photo(photo, actor=current_user), _("Photo restored."))
     return redirect(_photo_page(photo), code=303)
 
@@ -436,7 +427,7 @@ def vlogs(vendor_id: int):
 @bp.post("/vlogs/<int:vlog_id>/delete")
 @login_required
 def vlog_delete(vlog_id: int):
-    vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
+    vlog = load_or_404(VlogLink, vlog_id, can_edit_vlog)
     _attempt(
         lambda: delete_vlog(vlog, actor=current_user),
         _("Link deleted. You can restore it below."),
@@ -447,7 +438,7 @@ def vlog_delete(vlog_id: int):
 @bp.post("/vlogs/<int:vlog_id>/restore")
 @login_required
 def vlog_restore(vlog_id: int):
-    vlog = load_or_404(VlogLink, vlog_id, _may_edit_vlog)
+    vlog = load_or_404(VlogLink, vlog_id, can_edit_vlog)
     _attempt(lambda: restore_vlog(vlog, actor=current_user), _("Link restored."))
     return redirect(url_for(".vlogs", vendor_id=vlog.vendor_id), code=303)
 
