@@ -56,9 +56,14 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# wrk drives the load of `make bench` and `make reliability`; it comes from the system's
+# packages, which this Makefile does not install.
+.PHONY: check-wrk
+check-wrk:
+	@command -v wrk >/dev/null || { echo "wrk is not installed. Install it first, e.g. on Debian or Ubuntu: sudo apt-get install wrk" >&2; exit 1; }
+
 # Performance budgets (bench/README.md). BENCH_ARGS="--markets 2 --vendors 50 --products 20" for a quick run.
-bench: install-test
-	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+bench: install-test check-wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Lighthouse (mobile) scores of the demo market, stall and product pages, served locally and
@@ -74,8 +79,7 @@ lighthouse: install-test
 # when MARKET_TEST_DATABASE_URL is set, the two-machine test when MARKET_TEST_REDIS_URL is;
 # LOAD_ARGS="--database-url URL --redis-url URL --workers 2" loads the scaled-out shape.
 .PHONY: reliability
-reliability: install-test
-	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+reliability: install-test check-wrk
 	MARKET_CONCURRENCY_SECONDS=30 MARKET_FAULT_KILLS=10 $(BIN)/pytest -q -s -p no:cacheprovider \
 		tests/test_concurrency.py tests/test_faults.py tests/test_multi_machine.py \
 		tests/test_scale_out.py tests/test_upgrades.py tests/test_backup.py

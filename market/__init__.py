@@ -19,6 +19,7 @@ from market.extensions import (
     login_manager,
     migrate,
 )
+from market.extras import require_extra
 from market.logs import log_to_stderr
 from market.pagecache import PageCache
 from market.templating import register_template_helpers
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    if app.config["MARKET_REDIS_URL"]:
+        require_extra("redis", "redis", "MARKET_REDIS_URL")
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine, app.config["MARKET_SQLITE_BUSY_TIMEOUT_MS"])

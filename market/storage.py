@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from market.extras import require_extra
+
 # Long enough for any key we make; a bound keeps hostile keys from reaching the filesystem.
 MAX_KEY_LENGTH = 1024
 # Content-addressed keys never change their bytes, so caches may keep them forever.
@@ -205,6 +207,7 @@ class S3Storage:
         region: str | None = None,
         public_url: str | None = None,
     ):
+        require_extra("boto3", "s3", "MARKET_STORAGE_URL=s3://…")
         import boto3
         from botocore.config import Config
 
