@@ -13,7 +13,7 @@ from market.extensions import db
 from market.models import Market, Role, User
 from market.ops import backup, housekeeping
 from market.seed import demo, synthetic
-from market.services import accounts, imports
+from market.services import accounts, exports, imports
 from market.services.errors import DomainError, Invalid
 
 
@@ -123,7 +123,7 @@ def _import_vendors(market, csv_file, dry_run, actor_email):
 def export_vendors(market_slug, csv_file, products, semicolon):
     """Export a market's vendors (or products) as CSV for Excel and LibreOffice."""
     market = _market_or_fail(market_slug)
-    export = imports.export_products if products else imports.export_vendors
+    export = exports.export_products if products else exports.export_vendors
     csv_file.write(export(market, ";" if semicolon else ","))
 
 

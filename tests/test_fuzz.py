@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 from market.api.openapi import DOCUMENT
 from market.extensions import db
 from market.models import Role
-from market.services import imports
+from market.services import exports, imports
 from market.services.accounts import normalise_phone
 from market.services.errors import DomainError, Invalid
 from market.services.vendors import clean_profile, register_vendor
@@ -203,7 +203,7 @@ def test_exported_vendors_import_again_unchanged(ctx, profiles):
             assume(False)
         register_vendor(source, raw, actor=_actor(), allow_duplicate=True)
         expected.append(cleaned.values())
-    preview = imports.preview_import(target, imports.export_vendors(source))
+    preview = imports.preview_import(target, exports.export_vendors(source))
     assert not preview.error_rows, [row.errors for row in preview.error_rows]
     got = sorted((row.profile.values() for row in preview.rows), key=lambda v: v["stall_number"])
     assert got == sorted(expected, key=lambda v: v["stall_number"])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import AuditEvent, Role, Vendor, VendorStatus
-from market.services import imports
+from market.services import exports, imports
 from market.services.errors import Invalid
 from tests.conftest import (
     category,
@@ -55,10 +55,10 @@ def test_export_is_utf8_with_bom_crlf_and_neutralises_formulas():
     make_vendor(market, business_name='=HYPERLINK("http://evil")', owner_name="+1", stall_block="")
     make_vendor(market, business_name="Kué Lapis Ibu Wati", description="-5 diskon\n@home")
     make_vendor(market, business_name="Gone", deleted_at=db.func.now())
-    data = imports.export_vendors(market)
+    data = exports.export_vendors(market)
     assert b"\r\n" in data
     rows = read(data)
-    assert rows[0] == imports.VENDOR_EXPORT_COLUMNS
+    assert rows[0] == exports.VENDOR_EXPORT_COLUMNS
     names = [row[1] for row in rows[1:]]
     assert '\'=HYPERLINK("http://evil")' in names
     assert "Kué Lapis Ibu Wati" in names
@@ -73,7 +73,7 @@ def test_export_is_utf8_with_bom_crlf_and_neutralises_formulas():
 def test_export_with_semicolons_for_excel_with_indonesian_settings():
     market = make_market()
     make_vendor(market, business_name="Toko; Satu")
-    data = imports.export_vendors(market, ";").decode("utf-8-sig")
+    data = exports.export_vendors(market, ";").decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(data, newline=""), delimiter=";"))
     assert rows[1][1] == "Toko; Satu"
 
@@ -84,8 +84,8 @@ def test_export_products():
     vendor = make_vendor(market, business_name="Amplang")
     make_product(vendor, name="@kerupuk", price_idr=25000, categories=[category("makanan")])
     make_product(vendor, name="Gone", deleted_at=db.func.now())
-    rows = read(imports.export_products(market))
-    assert rows[0] == imports.PRODUCT_EXPORT_COLUMNS
+    rows = read(exports.export_products(market))
+    assert rows[0] == exports.PRODUCT_EXPORT_COLUMNS
     assert len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["business_name"], row["name"], row["price_idr"]) == (
@@ -101,7 +101,7 @@ def test_an_exported_file_imports_unchanged_elsewhere_and_adds_nothing_at_home()
     market, other = make_market(), make_market()
     make_vendor(market, business_name="=SUM(A1)", whatsapp="+6281200000001", stall_number="1")
     make_vendor(market, business_name="Toko Dua", whatsapp=None, stall_number="2")
-    data = imports.export_vendors(market)
+    data = exports.export_vendors(market)
     assert imports.commit_import(market, data, actor=None).created == 0
     assert imports.commit_import(other, data, actor=None).created == 2
     names = {v.business_name for v in vendors_in(other)}

@@ -28,7 +28,7 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import imports, privacy, reports
+from market.services import exports, imports, privacy, reports
 from market.services.audit import security_event
 from market.services.audit_log import ACTION_LABELS, FIELD_LABELS, audit_page
 from market.services.errors import DomainError, Invalid
@@ -325,7 +325,7 @@ def export_vendors(market_id: int):
     market = _market(market_id)
     # The file holds vendors' names and WhatsApp numbers.
     security_event("export", current_user, what="vendors.csv", market=market.id)
-    return _csv_response(imports.export_vendors(market, _delimiter()), market, "vendors")
+    return _csv_response(exports.export_vendors(market, _delimiter()), market, "vendors")
 
 
 @bp.route("/markets/<int:market_id>/products.csv")
@@ -333,7 +333,7 @@ def export_vendors(market_id: int):
 def export_products(market_id: int):
     market = _market(market_id)
     security_event("export", current_user, what="products.csv", market=market.id)
-    return _csv_response(imports.export_products(market, _delimiter()), market, "products")
+    return _csv_response(exports.export_products(market, _delimiter()), market, "products")
 
 
 @bp.route("/markets/<int:market_id>/audit")

@@ -1,10 +1,8 @@
-"""CSV import and export of a market's vendors (and export of their products).
+"""CSV import of a market's vendors: a volunteer's own spreadsheet, or a file exports.py wrote.
 
-Exports open correctly in Excel and LibreOffice: UTF-8 with a byte-order mark, and every text
-that a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start) neutralised with a
-leading apostrophe. Imports are checked row by row first (a dry run that names every problem),
-then committed all at once or not at all; rows that match a vendor already in the market (same
-WhatsApp number or same stall) are left alone, so importing the same file twice adds nothing.
+Rows are checked one by one first (a dry run that names every problem), then committed all at
+once or not at all; rows that match a vendor already in the market (same WhatsApp number or same
+stall) are left alone, so importing the same file twice adds nothing.
 """
 
 import base64
@@ -12,20 +10,16 @@ import csv
 import io
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from market.extensions import db
-from market.models import Category, Market, Photo, Product, User, Vendor, VendorStatus
+from market.models import Category, Market, User, Vendor, VendorStatus
 from market.services.audit import record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
@@ -37,7 +31,6 @@ from market.services.vendors import (
     clean_profile,
     market_slugs,
 )
-from market.services.whatsapp import display_phone
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -67,14 +60,14 @@ IMPORT_COLUMNS = tuple(COLUMN_ALIASES)
 # --- reading a CSV ----------------------------------------------------------------------------
 
 
-def _runs_as_formula(value: str) -> bool:
+def runs_as_formula(value: str) -> bool:
     """A formula, or a formula behind apostrophes (as neutralise leaves one)."""
     return value.lstrip("'").startswith(FORMULA_STARTS)
 
 
 def _plain(value: str) -> str:
     """Undo the export's formula neutralisation, so an exported file imports unchanged."""
-    if value.startswith("'") and _runs_as_formula(value):
+    if value.startswith("'") and runs_as_formula(value):
         return value[1:]
     return value
 
@@ -411,174 +404,3 @@ def unpack(payload: str) -> bytes:
     if data is None or inflater.unconsumed_tail or not inflater.eof:
         raise Invalid(_l("The checked file was lost on the way. Upload it again."))
     return data
-
-
-# --- exporting --------------------------------------------------------------------------------
-
-
-def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP advice);
-    so does text that already starts with apostrophes before one, so that the import, which
-    takes one apostrophe off, gives back exactly what was typed."""
-    if isinstance(value, str) and _runs_as_formula(value):
-        return "'" + value
-    return value
-
-
-def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-def _csv(header: list[str], rows: Iterable[list], delimiter: str) -> bytes:
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise(value) for value in row])
-    return out.getvalue().encode("utf-8")
-
-
-VENDOR_EXPORT_COLUMNS = [
-    "id",
-    *IMPORT_COLUMNS,
-    "status",
-    "hidden_reason",
-    "consent_at",
-    "consent_version",
-    "published_at",
-    "onboarded_by",
-    "owner_login",
-    "products",
-    "created_at",
-    "updated_at",
-]
-
-
-def export_vendors(market: Market, delimiter: str = ",") -> bytes:
-    """The market's vendors (not the deleted ones) in stall order, re-importable as they are."""
-    vendors = db.session.scalars(
-        select(Vendor)
-        .where(Vendor.market_id == market.id, Vendor.deleted_at.is_(None))
-        .options(
-            selectinload(Vendor.categories),
-            selectinload(Vendor.onboarded_by),
-            selectinload(Vendor.owner),
-        )
-        .order_by(Vendor.stall_block, func.length(Vendor.stall_number), Vendor.stall_number)
-    ).all()
-    product_counts = dict(
-        db.session.execute(
-            select(Product.vendor_id, func.count(Product.id))
-            .join(Vendor)
-            .where(Vendor.market_id == market.id, Product.deleted_at.is_(None))
-            .group_by(Product.vendor_id)
-        ).all()
-    )
-    rows = (
-        [
-            vendor.id,
-            vendor.business_name,
-            vendor.owner_name,
-            vendor.stall_block,
-            vendor.stall_number,
-            display_phone(vendor.whatsapp) if vendor.whatsapp else "",
-            ", ".join(c.slug for c in vendor.categories),
-            vendor.description,
-            vendor.opening_hours,
-            vendor.status.value,
-            vendor.hidden_reason,
-            _local(vendor.consent_at),
-            vendor.consent_version or "",
-            _local(vendor.published_at),
-            vendor.onboarded_by.login if vendor.onboarded_by else "",
-            vendor.owner.login if vendor.owner else "",
-            product_counts.get(vendor.id, 0),
-            _local(vendor.created_at),
-            _local(vendor.updated_at),
-        ]
-        for vendor in vendors
-    )
-    return _csv(VENDOR_EXPORT_COLUMNS, rows, delimiter)
-
-
-PRODUCT_EXPORT_COLUMNS = [
-    "vendor_id",
-    "business_name",
-    "stall_block",
-    "stall_number",
-    "product_id",
-    "name",
-    "price_idr",
-    "price_kind",
-    "price_note",
-    "availability",
-    "halal",
-    "permit_number",
-    "material",
-    "categories",
-    "description",
-    "photos",
-    "hidden_reason",
-    "created_at",
-    "updated_at",
-]
-
-
-def export_products(market: Market, delimiter: str = ",") -> bytes:
-    """Every live product of the market's live vendors, vendor by vendor."""
-    products = db.session.scalars(
-        select(Product)
-        .join(Vendor)
-        .where(
-            Vendor.market_id == market.id,
-            Vendor.deleted_at.is_(None),
-            Product.deleted_at.is_(None),
-        )
-        .options(selectinload(Product.categories), selectinload(Product.vendor))
-        .order_by(
-            Vendor.stall_block,
-            func.length(Vendor.stall_number),
-            Vendor.stall_number,
-            Vendor.id,
-            Product.position,
-            Product.id,
-        )
-    ).all()
-    photo_counts = dict(
-        db.session.execute(
-            select(Photo.product_id, func.count(Photo.id))
-            .join(Product, Product.id == Photo.product_id)
-            .join(Vendor, Vendor.id == Product.vendor_id)
-            .where(Vendor.market_id == market.id, Photo.deleted_at.is_(None))
-            .group_by(Photo.product_id)
-        ).all()
-    )
-    rows = (
-        [
-            product.vendor_id,
-            product.vendor.business_name,
-            product.vendor.stall_block,
-            product.vendor.stall_number,
-            product.id,
-            product.name,
-            product.price_idr if product.price_idr is not None else "",
-            product.price_kind.value,
-            product.price_note,
-            product.availability.value,
-            "yes" if product.halal else "",
-            product.permit_number,
-            product.material,
-            ", ".join(c.slug for c in product.categories),
-            product.description,
-            photo_counts.get(product.id, 0),
-            product.hidden_reason if product.hidden_at else "",
-            _local(product.created_at),
-            _local(product.updated_at),
-        ]
-        for product in products
-    )
-    return _csv(PRODUCT_EXPORT_COLUMNS, rows, delimiter)
