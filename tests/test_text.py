@@ -1,11 +1,12 @@
 """What text Pasar accepts (market.text), enforced at every way in: addresses and queries of
 every route, every form field, the services; never a 500 and nothing stored, on either database."""
 
+import io
 import re
 
 import pytest
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.core import UnboundField
 
 from market import text
@@ -234,3 +235,57 @@ def test_a_login_holding_a_control_character_is_a_field_error(client, login_name
     response = login(client, login_name, "whatever password")
     assert response.status_code == 200
     assert CONTROL_MESSAGE_ID in response.get_data(as_text=True)
+
+
+# --- names: something visible, nothing invisible -----------------------------------------------
+
+NO_VISIBLE_ID = "Gunakan minimal satu huruf atau angka."
+
+
+def test_a_product_named_only_with_zero_width_spaces_is_refused(client):
+    world = build_world()
+    vendor = world["vendor"]
+    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    url = f"/manage/vendors/{vendor.id}/products/new"
+    response = client.post(
+        url,
+        data={"csrf_token": csrf_token(client, url), "name": "\u200b\u200b\u200b", "price": "5000"},
+    )
+    assert response.status_code == 422
+    assert NO_VISIBLE_ID in response.get_data(as_text=True)
+    reload()
+    assert db.session.scalar(select(func.count(Product.id))) == 1
+
+
+def test_direction_overrides_and_zero_width_characters_are_stripped_from_a_name(client):
+    world = build_world()
+    vendor = world["vendor"]
+    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    url = f"/manage/vendors/{vendor.id}/products/new"
+    typed = "Amp\u200blang \u202egnitipek\u202c \u2066udang\u2069"
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client, url), "name": typed, "price": "5000"}
+    )
+    assert response.status_code == 303
+    reload()
+    names = set(db.session.scalars(select(Product.name)))
+    assert names == {world["product"].name, "Amplang gnitipek udang"}
+
+
+def test_an_upload_refusal_echoes_the_file_name_without_invisible_characters(client):
+    world = build_world()
+    product = world["product"]
+    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    edit = f"/manage/products/{product.id}/edit"
+    response = client.post(
+        f"/manage/products/{product.id}/photos",
+        data={
+            "csrf_token": csrf_token(client, edit),
+            "photos": (io.BytesIO(b"not an image at all"), "foto\u202egnp.exe\u200b"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "fotognp.exe" in page
+    assert "\u202e" not in page and "\u200b" not in page
