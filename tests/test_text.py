@@ -13,7 +13,9 @@ from market import text
 from market.extensions import db
 from market.forms import Form
 from market.models import Product
+from market.services import markets, vendors
 from market.services.errors import Invalid
+from market.services.vendors import InvalidFields
 from tests.catalogue_helpers import build_world, reload
 from tests.conftest import csrf_token, login
 
@@ -289,3 +291,22 @@ def test_an_upload_refusal_echoes_the_file_name_without_invisible_characters(cli
     page = response.get_data(as_text=True)
     assert "fotognp.exe" in page
     assert "\u202e" not in page and "\u200b" not in page
+
+
+INVISIBLE_ONLY = "\u200b\u2060\ufeff"
+
+
+@pytest.mark.parametrize("key", ["business_name", "owner_name"])
+def test_a_vendor_name_of_invisible_characters_is_refused(ctx, key):
+    raw = {"business_name": "Amplang Bu Sri", "owner_name": "Sri", key: INVISIBLE_ONLY}
+    with pytest.raises(InvalidFields) as refused:
+        vendors.clean_profile(raw)
+    assert set(refused.value.errors) == {key}
+
+
+def test_market_names_are_kept_without_direction_characters_and_need_a_letter(ctx):
+    raw = {"name": "Pasar \u202eKlandasan\u202c", "city": "Balikpapan", "province": "Kaltim"}
+    assert markets.clean_market(raw)["name"] == "Pasar Klandasan"
+    with pytest.raises(InvalidFields) as refused:
+        markets.clean_market(raw | {"city": INVISIBLE_ONLY, "address": "Jl.\x00"})
+    assert set(refused.value.errors) == {"city", "address"}

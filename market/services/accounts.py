@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User, utcnow
 from market.services.audit import security_event
@@ -145,7 +146,7 @@ def create_user(
         raise Invalid(_l("Give an email address or a phone number."))
     user = User(
         role=role,
-        name=name,
+        name=text.name(name),
         session_version=1,
         email=normalise_email(email) if email else None,
         phone=normalise_phone(phone) if phone else None,
