@@ -98,6 +98,7 @@ FIELD_LABELS = {
 }
 # Fields that mean the same on every kind of record.
 COMMON_FIELD_LABELS = {
+    "slug": _l("Web address"),
     "status": _l("Status"),
     "role": _l("Role"),
     "user": _l("Person"),

@@ -11,7 +11,7 @@ from market.services.audit import MAX_REASON, changes_of, record
 from market.services.errors import Forbidden, Invalid, NotReady
 from market.services.readiness import missing_for_publish, vendor_checklist
 from market.services.soft_delete import check_live_vendor
-from market.services.vendors import commit_versioned
+from market.services.vendors import claim_clean_address, commit_versioned
 
 
 def publish_vendor(vendor: Vendor, *, actor: User) -> None:
@@ -24,6 +24,7 @@ def publish_vendor(vendor: Vendor, *, actor: User) -> None:
     if missing:
         raise NotReady(str(step.label) for step in missing)
     changes = {"status": [vendor.status, VendorStatus.PUBLISHED]}
+    changes |= claim_clean_address(vendor, actor=actor)
     if vendor.hidden_reason:
         changes["hidden_reason"] = [vendor.hidden_reason, ""]
     vendor.status = VendorStatus.PUBLISHED

@@ -20,7 +20,7 @@ from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
 from market.services.fields import read_text, too_long
 from market.services.invitations import revoke_open
-from market.services.slugs import unique_slug
+from market.services.slugs import slugify, unique_slug
 from market.services.soft_delete import check_live_vendor
 
 MAX_NAME = 120
@@ -175,6 +175,31 @@ def owned_stalls(owner: User) -> list[Vendor]:
 def market_slugs(market: Market) -> set[str]:
     """Every slug used in the market, deleted vendors included (the column is unique)."""
     return set(db.session.scalars(select(Vendor.slug).where(Vendor.market_id == market.id)))
+
+
+def claim_clean_address(vendor: Vendor, *, actor: User) -> dict[str, list[str]]:
+    """At its first publication a stall takes the address its name gives it, even from a draft
+    of the same market that holds it (an abandoned duplicate, say): a draft's address is
+    public nowhere yet, while the published stall's goes on printed posters. A stall that is
+    or was public keeps its address. Returns the vendor's slug change, if any."""
+    clean = slugify(vendor.business_name)
+    if vendor.published_at is not None or vendor.slug == clean:
+        return {}
+    holder = db.session.scalar(
+        select(Vendor).where(Vendor.market_id == vendor.market_id, Vendor.slug == clean)
+    )
+    if holder is not None:
+        was_public = holder.status == VendorStatus.PUBLISHED or holder.published_at is not None
+        if was_public and holder.deleted_at is None:
+            return {}
+        moved = unique_slug(clean, market_slugs(vendor.market))
+        record(actor, "vendor.update", holder, {"slug": [holder.slug, moved]})
+        holder.slug = moved
+        # The unique (market, slug) pair: the holder lets go before the vendor takes it.
+        db.session.flush()
+    change = {"slug": [vendor.slug, clean]}
+    vendor.slug = clean
+    return change
 
 
 def register_vendor(
