@@ -188,6 +188,7 @@ def test_control_characters_posted_to_every_form_are_refused_and_never_stored(ap
         assert response.status_code < 500, (url, response.status_code)
         posted += 1
     reload()
+    print(f"control-character form probes: {posted} POST routes, {len(body)} fields each")
     assert posted > 30
     assert _stored_controls() == []
 
