@@ -4,7 +4,6 @@ spoken through Pasar's catalogue."""
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import HiddenField, SelectMultipleField, TextAreaField
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
@@ -39,11 +38,12 @@ class Form(FlaskForm):
         def get_translations(self, form):
             return _CATALOGUE
 
-    def hidden_tag(self, *fields) -> Markup:
-        """The hidden fields, without an id: nothing points at them, and a page with two forms
-        (a product and its photos) would otherwise repeat id="csrf_token"."""
-        chosen = [getattr(self, f) if isinstance(f, str) else f for f in fields] or list(self)
-        return Markup("\n").join(f(id=False) for f in chosen if isinstance(f.widget, HiddenInput))
+        def render_field(self, field, render_kw):
+            # Hidden fields without an id: nothing points at them, and a page with two forms
+            # (a product and its photos) would otherwise repeat id="csrf_token".
+            if isinstance(field.widget, HiddenInput):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
     def validate(self, extra_validators=None) -> bool:
         """Also refuse control characters in every typed field, with a message on the field

@@ -208,11 +208,11 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         # Headers the answer is defined by, such as Allow on a 405 (RFC 9110 requires it).
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        if request.path.startswith(API_PREFIX):
-            return api_error(code, error.name, error.description), code, headers
         if request_ctx.url_adapter is None:
             # A Host that TRUSTED_HOSTS refuses: no link can be built, so no page either.
             return Response(f"{code} {error.name}\n", code, headers, mimetype="text/plain")
+        if request.path.startswith(API_PREFIX):
+            return api_error(code, error.name, error.description), code, headers
         template = f"errors/{code}.html" if code in (403, 404, 429) else "errors/generic.html"
         return render_template(template, error=error, code=code), code, headers
 
