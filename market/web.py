@@ -12,6 +12,7 @@ from flask import (
     current_app,
     g,
     has_request_context,
+    jsonify,
     render_template,
     request,
     url_for,
@@ -24,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 from whitenoise import WhiteNoise
 
+from market import text
 from market.extensions import db, login_manager, write_intent
 from market.models import Photo
 from market.storage import storage_from_url
@@ -39,6 +41,7 @@ MAX_PAGE = 100_000
 # PostgreSQL's read_only_sql_transaction: a standby, or default_transaction_read_only.
 READ_ONLY_SQLSTATE = "25006"
 RETRY_AFTER_SECONDS = 60
+API_PREFIX = "/api/"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -122,6 +125,15 @@ def register_request_hooks(app: Flask) -> None:
             write_intent.reset(token)
 
     @app.before_request
+    def _refuse_control_characters():
+        # No address or query holds a control character: answered here, before a lookup
+        # sends one to a database (PostgreSQL refuses a NUL with an error).
+        if text.has_control(request.path):
+            abort(404)
+        if any(text.has_control(n) or text.has_control(v) for n, v in request.args.items(True)):
+            abort(400)
+
+    @app.before_request
     def _refuse_url_building_arguments():
         # Pages rebuild their own address from the query string (language, canonical and
         # paging links): such a parameter would make that an off-site link, or a 500.
@@ -194,27 +206,41 @@ def photo_url(photo: Photo, width: int) -> str:
 def register_error_handlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         code = error.code or 500
+        # Headers the answer is defined by, such as Allow on a 405 (RFC 9110 requires it).
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request_ctx.url_adapter is None:
             # A Host that TRUSTED_HOSTS refuses: no link can be built, so no page either.
-            return Response(f"{code} {error.name}\n", code, mimetype="text/plain")
+            return Response(f"{code} {error.name}\n", code, headers, mimetype="text/plain")
+        if request.path.startswith(API_PREFIX):
+            return api_error(code, error.name, error.description), code, headers
         template = f"errors/{code}.html" if code in (403, 404, 429) else "errors/generic.html"
-        return render_template(template, error=error, code=code), code
+        return render_template(template, error=error, code=code), code, headers
 
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, render_error)
 
-    def server_error(error):
+    def server_error(error, code: int = 500, headers: dict | None = None):
+        if request.path.startswith(API_PREFIX):
+            name = "Service Unavailable" if code == 503 else "Internal Server Error"
+            return (
+                api_error(code, name, "The server could not answer; try again later."),
+                code,
+                headers,
+            )
+        return render_template("errors/generic.html", error=error, code=code), code, headers
+
+    def unhandled_error(error):
         # A failed flush leaves the session unusable; the error page itself may need the database.
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return render_template("errors/generic.html", error=error, code=500), 500
+        return server_error(error)
 
-    app.register_error_handler(500, server_error)
+    app.register_error_handler(500, unhandled_error)
 
     @app.errorhandler(DBAPIError)
     def _database_error(error: DBAPIError):
         if not database_unavailable(error):
-            return server_error(error)
+            return unhandled_error(error)
         db.session.rollback()
         # Connections opened while the database refused writes keep refusing them (SQLite opens
         # a read-only file read-only for good): the next requests get fresh ones.
@@ -223,8 +249,14 @@ def register_error_handlers(app: Flask) -> None:
             # The user could not be loaded either; the page must not try again.
             g._login_user = login_manager.anonymous_user()
         log.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
-        page = render_template("errors/generic.html", error=error, code=503)
-        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return server_error(error, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def api_error(code: int, name: str, message: str) -> Response:
+    """The JSON body of every error under /api/: a stable code word and a sentence."""
+    response = jsonify(error=name.lower().replace(" ", "_"), message=message)
+    response.status_code = code
+    return response
 
 
 def database_unavailable(error: DBAPIError) -> bool:

@@ -8,7 +8,9 @@ from market.extensions import db
 from market.models import AuditEvent
 from market.services import audit_log, invitations
 from market.services.consent import record_consent, withdraw_consent
+from market.services.markets import update_market
 from market.services.moderation import hide_product, hide_vendor, publish_vendor, unpublish_vendor
+from market.services.products import set_availability
 from market.services.vendors import delete_vendor, register_vendor, restore_vendor, update_vendor
 from tests.conftest import login, make_product
 from tests.onboarding_helpers import en, make_ready_vendor, make_world  # noqa: F401
@@ -108,3 +110,23 @@ def test_another_markets_coordinator_cannot_read_the_log(client):
     world = make_world()
     login(client, world.people["other_coordinator"].email)
     assert client.get(f"/admin/markets/{world.market.id}/audit").status_code == 404
+
+
+def test_the_log_labels_fields_by_record_kind_and_shows_values_in_words(client):
+    """A renamed market reads "Nama", not "Nama produk"; a product's availability reads
+    "Ada → Habis", not "in_stock → sold_out"."""
+    world = make_world()
+    coordinator = world.people["coordinator"]
+    market, product = world.market, make_product(world.vendor, name="Amplang")
+    update_market(
+        market,
+        {"name": "Pasar Baru Sekali", "city": "Balikpapan", "province": "Kaltim"},
+        actor=coordinator,
+    )
+    set_availability(product, "sold_out", actor=coordinator)
+    login(client, coordinator.email)
+    html = client.get(f"/admin/markets/{market.id}/audit").get_data(as_text=True)
+    assert "<li>Nama: <del>" in html and "<ins>Pasar Baru Sekali</ins>" in html
+    assert "Nama produk" not in html
+    assert "<li>Ketersediaan: <del>Ada</del> → <ins>Habis</ins></li>" in html
+    assert "in_stock" not in html and "sold_out" not in html

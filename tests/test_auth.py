@@ -46,6 +46,31 @@ def test_sixth_failed_login_for_one_account_within_a_minute_is_429(client):
     assert login(client, "target@example.org", PASSWORD).status_code == 429
 
 
+# One account, as people write it: the limit counts them as one.
+SPELLINGS = ("081234567890", "+62 812 3456 7890", "6281234567890", "0812-3456-7890")
+
+
+def _login_from(client, address: str, login_name: str, password: str):
+    token = csrf_token(client, "/auth/login")
+    return client.post(
+        "/auth/login",
+        data={"login": login_name, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_the_account_limit_counts_every_spelling_of_a_phone_number_from_any_address(client):
+    make_user(Role.VENDOR, phone="081234567890")
+    for n in range(5):
+        guess = _login_from(client, f"127.0.0.{n + 1}", SPELLINGS[n % 4], "wrong password")
+        assert guess.status_code == 200, n
+    # The sixth guess, in yet another spelling, from yet another address.
+    assert _login_from(client, "127.0.0.6", SPELLINGS[1], "wrong password").status_code == 429
+    assert _login_from(client, "127.0.0.7", SPELLINGS[2], PASSWORD).status_code == 429
+    # The limit is the account's, not the addresses': another account still gets its tries.
+    assert _login_from(client, "127.0.0.8", "0813-1111-2222", "wrong password").status_code == 200
+
+
 def test_failed_logins_from_one_address_are_limited_across_accounts(client):
     for n in range(5):
         assert login(client, f"user{n}@example.org", "wrong password").status_code == 200

@@ -480,3 +480,45 @@ def test_unassigning_keeps_the_person_and_their_vendors():
     )
     with pytest.raises(Invalid):
         unassign_staff(own, actor=world.people["coordinator"])
+
+
+def _registered_ready(market, volunteer, **raw):
+    """A draft registered as a volunteer does it, then given what publishing needs."""
+    vendor = register_vendor(market, RAW | raw, actor=volunteer, allow_duplicate=True)
+    vendor.consent_at, vendor.consent_version = utcnow(), CONSENT_VERSION
+    db.session.commit()
+    make_photo(vendor)
+    for _ in range(3):
+        make_photo(vendor, make_product(vendor))
+    return vendor
+
+
+def test_the_published_stall_takes_the_clean_address_from_an_abandoned_duplicate(client):
+    world = make_world()
+    volunteer = world.people["volunteer"]
+    abandoned = register_vendor(world.market, RAW, actor=volunteer)
+    finished = _registered_ready(world.market, volunteer, stall_number="13")
+    assert (abandoned.slug, finished.slug) == ("amplang-bu-sri", "amplang-bu-sri-2")
+    publish_vendor(finished, actor=volunteer)
+    assert finished.slug == "amplang-bu-sri"
+    assert abandoned.slug not in ("amplang-bu-sri", "amplang-bu-sri-2")
+    poster = client.get(f"/pasar/{world.market.slug}/lapak/amplang-bu-sri/poster")
+    assert poster.status_code == 200
+    assert "Amplang Bu Sri" in poster.get_data(as_text=True)
+    moved = db.session.scalars(
+        select(AuditEvent.changes).where(AuditEvent.record_id == abandoned.id)
+    ).all()
+    assert {"slug": ["amplang-bu-sri", abandoned.slug]} in moved
+
+
+def test_a_stall_that_was_public_keeps_its_address(ctx):
+    world = make_world()
+    volunteer = world.people["volunteer"]
+    first = _registered_ready(world.market, volunteer)
+    publish_vendor(first, actor=volunteer)
+    unpublish_vendor(first, actor=volunteer)
+    second = _registered_ready(world.market, volunteer, stall_number="13")
+    publish_vendor(second, actor=volunteer)
+    assert (first.slug, second.slug) == ("amplang-bu-sri", "amplang-bu-sri-2")
+    publish_vendor(first, actor=volunteer)
+    assert first.slug == "amplang-bu-sri"

@@ -1,6 +1,8 @@
 """The security baseline: CSRF, headers, cookies, error pages."""
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import TooManyRequests
 
 from market.models import Role
 from tests.conftest import csrf_token, login, make_user
@@ -53,6 +55,54 @@ def test_405_page(client):
     response = client.post("/", data={"csrf_token": csrf_token(client, "/auth/login")})
     assert response.status_code == 405
     assert 'class="site-header"' in response.get_data(as_text=True)
+    # RFC 9110: a 405 names the methods the resource has.
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def _api_error(response, status: int, error: str) -> None:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["error"] == error
+    assert body["message"]
+
+
+def test_api_405_is_json_and_keeps_allow(client):
+    response = client.delete("/api/v1/markets")
+    _api_error(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_api_404_and_400_are_json_even_outside_a_known_route(client):
+    _api_error(client.get("/api/v2/nothing-here"), 404, "not_found")
+    _api_error(client.get("/api/v1/markets/no-such-market"), 404, "not_found")
+    _api_error(client.get("/api/v1/markets?page=x"), 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "error"),
+    [
+        (TooManyRequests(), 429, "too_many_requests"),
+        (RuntimeError("boom"), 500, "internal_server_error"),
+        (OperationalError("SELECT 1", {}, Exception("down")), 503, "service_unavailable"),
+    ],
+)
+def test_api_errors_raised_by_a_view_are_json(app, client, monkeypatch, raised, status, error):
+    def fail():
+        raise raised
+
+    monkeypatch.setattr("market.services.public.published_markets", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.get("/api/v1/markets")
+        page = client.get("/")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    _api_error(response, status, error)
+    assert "boom" not in response.get_data(as_text=True)
+    # The same failure on a page is still an HTML page.
+    assert page.status_code == status
+    assert 'class="site-header"' in page.get_data(as_text=True)
 
 
 def test_413_page(app, client):

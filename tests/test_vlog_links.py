@@ -92,7 +92,8 @@ REFUSED = [
     ("JaVaScRiPt:alert(1)//youtube.com", "Only web links (starting with https://) can be added."),
     ("data:text/html;base64,PHNjcmlwdD4=", "Only web links (starting with https://) can be added."),
     ("ftp://files.example.org/video.mp4", "Only web links (starting with https://) can be added."),
-    ("java\tscript:alert(1)", "That does not look like a link to a web page."),
+    # A tab is a control character, refused in every one-line field (market.text).
+    ("java\tscript:alert(1)", "Remove the control characters (such as NUL) from this text."),
     ("https://user:pw@youtube.com/watch?v=aBcDeFgHiJk", "Links with a user name or password"),
     ("http://192.168.1.1/admin", "That does not look like a link to a web page."),
     ("https://youtu.be/short", "That link looks incomplete."),

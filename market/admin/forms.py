@@ -1,7 +1,6 @@
 """Forms of the coordinators' pages. The services check the values; forms carry them."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -14,10 +13,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
+from market.forms import Form
 from market.services.audit import MAX_REASON
 
 
-class MarketForm(FlaskForm):
+class MarketForm(Form):
     name = StringField(_l("Name"), render_kw={"maxlength": 120})
     slug = StringField(
         _l("Web address"),
@@ -37,7 +37,7 @@ class MarketForm(FlaskForm):
     published = BooleanField(_l("Shown on the public site"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = StringField(
         _l("Email"), render_kw={"type": "email", "autocomplete": "off", "autocapitalize": "none"}
     )
@@ -61,7 +61,7 @@ class StaffForm(FlaskForm):
     )
 
 
-class ReasonRequiredForm(FlaskForm):
+class ReasonRequiredForm(Form):
     reason = StringField(
         _l("Reason"),
         validators=[DataRequired(_l("Say why; the vendor and volunteers will see it."))],
@@ -69,7 +69,7 @@ class ReasonRequiredForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("CSV file"),
         validators=[FileRequired(_l("Choose a CSV file."))],
@@ -77,7 +77,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class ImportCommitForm(FlaskForm):
+class ImportCommitForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
@@ -85,7 +85,7 @@ def _same_name(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     """Typing the business name makes an irreversible erasure a deliberate act."""
 
     business_name = StringField(

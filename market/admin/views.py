@@ -30,7 +30,7 @@ from market.permissions import (
 )
 from market.services import exports, imports, privacy, reports
 from market.services.audit import security_event
-from market.services.audit_log import ACTION_LABELS, FIELD_LABELS, audit_page
+from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
 from market.services.errors import DomainError, Invalid
 from market.services.markets import create_market, update_market
 from market.services.moderation import hide_product, hide_vendor, unhide_product
@@ -356,7 +356,7 @@ def audit(market_id: int):
         actor_id=request.args.get("actor", type=int),
         record=request.args.get("record", ""),
         labels=ACTION_LABELS,
-        fields=FIELD_LABELS,
+        changes=readable_changes,
     )
 
 

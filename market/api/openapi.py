@@ -4,6 +4,7 @@ tests/test_api.py checks that its paths are exactly the routes of the api bluepr
 every response validates against these schemas.
 """
 
+from market.text import CONTROL_RANGES
 from market.web import MAX_PAGE
 
 
@@ -20,6 +21,9 @@ def _nullable(schema: dict) -> dict:
 
 
 _STRING = {"type": "string"}
+# Addresses and queries never hold a control character (market.text): 404 in a path, 400 in
+# a query.
+_TEXT = {"type": "string", "pattern": f"^[^{CONTROL_RANGES}]*$"}
 _ERRORS = {
     "304": {"description": "Not modified since the ETag given in If-None-Match."},
     "404": _json(_ref("Error"), "No such public record (or page)."),
@@ -31,7 +35,7 @@ def _path(name: str, description: str) -> dict:
         "name": name,
         "in": "path",
         "required": True,
-        "schema": _STRING,
+        "schema": _TEXT,
         "description": description,
     }
 
@@ -61,11 +65,11 @@ PAGING = [
 ]
 SEARCH = _query(
     "q",
-    _STRING,
+    _TEXT,
     "Search words (prefixes; case and accents ignored; category names in Indonesian and "
     "English match). With q, the best matches come back on one page, at most 20.",
 )
-CATEGORY = _query("category", _STRING, "Only this category (its slug, e.g. makanan).")
+CATEGORY = _query("category", _TEXT, "Only this category (its slug, e.g. makanan).")
 
 
 def _listing(item: str) -> dict:
@@ -179,8 +183,10 @@ SCHEMAS = {
 def _get(summary: str, schema: str, parameters: list, errors: tuple = ("304", "404")) -> dict:
     responses = {"200": _json(_ref(schema), summary)}
     responses |= {code: _ERRORS[code] for code in errors}
-    if any(p["in"] == "query" for p in parameters):
-        responses["400"] = _json(_ref("Error"), "A paging parameter is out of range.")
+    # Also where no parameter is documented: any query holding a control character is refused.
+    responses["400"] = _json(
+        _ref("Error"), "A query parameter is out of range or holds a control character."
+    )
     return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
 
 
@@ -223,7 +229,7 @@ DOCUMENT = {
                 *PAGING,
                 SEARCH,
                 CATEGORY,
-                _query("vendor", _STRING, "Only this stall (its slug)."),
+                _query("vendor", _TEXT, "Only this stall (its slug)."),
             ],
         ),
         "/v1/markets/{market_slug}/vendors/{vendor_slug}/products/{product_slug}": _get(

@@ -6,8 +6,7 @@ conditional GET: a weak ETag from the data's version and a short public Cache-Co
 
 import re
 
-from flask import Blueprint, abort, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, abort, request
 
 from market.api.openapi import DOCUMENT
 from market.extensions import csrf
@@ -30,13 +29,6 @@ def _cors(response):
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag"
     return response
-
-
-@bp.errorhandler(400)
-@bp.errorhandler(404)
-def _error(error: HTTPException):
-    code = error.code or 500
-    return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), code
 
 
 def _found(value):

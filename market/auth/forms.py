@@ -1,9 +1,10 @@
 """Forms of the login pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from market.forms import Form
 
 # WTForms has no Indonesian messages of its own: its checks speak through our catalogue.
 REQUIRED = DataRequired(_l("This field is required."))
@@ -13,7 +14,7 @@ def _at_most(n: int) -> Length:
     return Length(max=n, message=_l("Use at most %(max)d characters."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = StringField(
         _l("Email or WhatsApp number"),
         validators=[REQUIRED, _at_most(254)],
@@ -27,7 +28,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[REQUIRED, _at_most(256)],

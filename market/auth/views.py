@@ -81,7 +81,9 @@ def home_for(user: User) -> str:
 
 
 def _login_key() -> str:
-    return "login:" + (request.form.get("login", "").strip().casefold() or request.remote_addr)
+    # Keyed on the account, not the spelling: otherwise each way of writing a phone number
+    # would get its own allowance of guesses.
+    return "login:" + (accounts.account_key(request.form.get("login", "")) or request.remote_addr)
 
 
 def _failed(response) -> bool:

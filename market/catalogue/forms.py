@@ -5,7 +5,6 @@ market.services.products, so the same rules hold for every way in.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FileField,
@@ -14,14 +13,14 @@ from wtforms import (
     MultipleFileField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+from wtforms.widgets import HiddenInput
 
+from market.forms import CheckboxesField, Form
 from market.models import Availability, Category, PriceKind, Product
 
 PHOTO_INPUT = {"accept": "image/*"}
@@ -30,12 +29,7 @@ PHOTO_INPUT_ID = "photo-files"
 PHOTOS_HINT = _l("JPEG, PNG, WebP or HEIC; several at once. Large photos are made smaller first.")
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(_l("Product name"), render_kw={"autocomplete": "off", "maxlength": 120})
     price = StringField(
         _l("Price (Rp)"),
@@ -66,7 +60,7 @@ class ProductForm(FlaskForm):
         default=Availability.IN_STOCK.value,
     )
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
-    categories = MultiCheckboxField(_l("Categories"), coerce=int, validators=[Optional()])
+    categories = CheckboxesField(_l("Categories"), coerce=int, validators=[Optional()])
     halal = BooleanField(_l("Halal"))
     permit_number = StringField(
         _l("PIRT or BPOM number"),
@@ -121,13 +115,13 @@ class EditProductForm(ProductForm):
     base = HiddenField()
 
 
-class PhotoUploadForm(FlaskForm):
+class PhotoUploadForm(Form):
     photos = MultipleFileField(
         _l("Add photos"), description=PHOTOS_HINT, render_kw=PHOTO_INPUT, id=PHOTO_INPUT_ID
     )
 
 
-class VlogForm(FlaskForm):
+class VlogForm(Form):
     url = StringField(
         _l("Link to the video"),
         description=_l(
@@ -145,7 +139,7 @@ class VlogForm(FlaskForm):
         ]
 
 
-class QrisForm(FlaskForm):
+class QrisForm(Form):
     photo = FileField(
         _l("Photo of the QRIS sticker"),
         description=_l("Take it straight on, with the whole code and the merchant name sharp."),

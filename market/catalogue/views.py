@@ -99,7 +99,12 @@ def _locale() -> str:
 def _uploads(files: Iterable[FileStorage | None]) -> list[Upload]:
     # One byte over the limit is enough for the pipeline to refuse a file by its size.
     limit = current_app.config["MARKET_PHOTO_MAX_BYTES"] + 1
-    return [Upload(f.filename or "", f.stream.read(limit)) for f in files if f and f.filename]
+    # A tampered form can send text where a file belongs: it is no upload.
+    return [
+        Upload(f.filename, f.stream.read(limit))
+        for f in files
+        if isinstance(f, FileStorage) and f.filename
+    ]
 
 
 def _flash_refusals(refused: list[Refusal]) -> None:

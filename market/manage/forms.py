@@ -2,19 +2,17 @@
 carry them (with HTML limits so a phone stops the typing at the right length)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from market.forms import CheckboxesField, Form
 from market.services.audit import MAX_REASON
 from market.services.vendors import (
     MAX_DESCRIPTION,
@@ -25,12 +23,7 @@ from market.services.vendors import (
 )
 
 
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class VendorForm(FlaskForm):
+class VendorForm(Form):
     """Register or edit a vendor: the few fields a volunteer can ask at the stall."""
 
     market = SelectField(_l("Market"), coerce=int)
@@ -70,7 +63,7 @@ class VendorForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     language = HiddenField(default="id")
     agreed = BooleanField(
         _l("The vendor heard this text and agrees"),
@@ -78,7 +71,7 @@ class ConsentForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """A button with an optional reason: hide, delete, withdraw consent."""
 
     reason = StringField(_l("Reason (optional)"), render_kw={"maxlength": MAX_REASON})

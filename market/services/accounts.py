@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User, utcnow
 from market.services.audit import security_event
@@ -41,16 +42,32 @@ def normalise_email(raw: str) -> str:
     return raw.strip().casefold()
 
 
-def find_by_login(login: str) -> User | None:
-    """Find a user by email or by phone number in any common spelling."""
+def _parse_login(login: str) -> tuple[str, str]:
+    """("email", address), ("phone", E.164 number), or ("", the text case-folded)."""
     login = login.strip()
     if "@" in login:
-        return db.session.scalar(select(User).where(User.email == normalise_email(login)))
+        return "email", normalise_email(login)
     try:
-        phone = normalise_phone(login)
+        return "phone", normalise_phone(login)
     except Invalid:
-        return None
-    return db.session.scalar(select(User).where(User.phone == phone))
+        return "", login.casefold()
+
+
+def account_key(login: str) -> str:
+    """The one spelling of the account a typed login names: the case-folded email or the E.164
+    number (0812…, +62 812…, 62812… and 0812-… are one account). Anything else comes back
+    case-folded, so that the login limit still counts it."""
+    return _parse_login(login)[1]
+
+
+def find_by_login(login: str) -> User | None:
+    """Find a user by email or by phone number in any common spelling."""
+    kind, key = _parse_login(login)
+    if kind == "email":
+        return db.session.scalar(select(User).where(User.email == key))
+    if kind == "phone":
+        return db.session.scalar(select(User).where(User.phone == key))
+    return None
 
 
 def check_password_policy(password: str) -> None:
@@ -129,7 +146,7 @@ def create_user(
         raise Invalid(_l("Give an email address or a phone number."))
     user = User(
         role=role,
-        name=name,
+        name=text.name(name),
         session_version=1,
         email=normalise_email(email) if email else None,
         phone=normalise_phone(phone) if phone else None,

@@ -9,7 +9,19 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from market.extensions import db
-from market.models import AuditEvent, Market, Photo, Product, User, Vendor, VlogLink
+from market.models import (
+    AuditEvent,
+    Availability,
+    Market,
+    Photo,
+    PriceKind,
+    Product,
+    Role,
+    User,
+    Vendor,
+    VendorStatus,
+    VlogLink,
+)
 from market.services.vendors import PROFILE_LABELS
 
 ACTION_LABELS = {
@@ -53,10 +65,11 @@ ACTION_LABELS = {
 }
 RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
 
-# How the audit log names changed fields: the words of the forms people changed them with.
-FIELD_LABELS = {
-    **PROFILE_LABELS,
+# How the audit log names changed fields, per kind of record (a market's "name" is not a
+# product's): the words of the forms people changed them with.
+_PRODUCT_FIELDS = {
     "name": _l("Product name"),
+    "description": _l("Description"),
     "price_idr": _l("Price (Rp)"),
     "price_kind": _l("How the price works"),
     "price_note": _l("Price note"),
@@ -64,7 +77,93 @@ FIELD_LABELS = {
     "halal": _l("Halal"),
     "permit_number": _l("PIRT or BPOM number"),
     "material": _l("Material or motif"),
+    "categories": _l("Categories"),
 }
+FIELD_LABELS = {
+    "vendor": PROFILE_LABELS,
+    "product": _PRODUCT_FIELDS,
+    "market": {
+        "name": _l("Name"),
+        "slug": _l("Web address"),
+        "city": _l("City"),
+        "province": _l("Province"),
+        "address": _l("Address"),
+        "description": _l("Description"),
+        "opening_hours": _l("Opening hours"),
+        "latitude": _l("Latitude"),
+        "longitude": _l("Longitude"),
+        "published": _l("Shown on the public site"),
+    },
+    "user": {"name": _l("Name"), "email": _l("Email"), "phone": _l("WhatsApp number")},
+}
+# Fields that mean the same on every kind of record.
+COMMON_FIELD_LABELS = {
+    "slug": _l("Web address"),
+    "status": _l("Status"),
+    "role": _l("Role"),
+    "user": _l("Person"),
+    "deleted_at": _l("Deleted"),
+    "verified_at": _l("Verified"),
+    "reason": _l("Reason"),
+}
+# Stored values in the words the pages use for them ("in_stock" reads "In stock").
+VALUE_LABELS = {
+    "availability": {
+        Availability.IN_STOCK.value: _l("In stock"),
+        Availability.SOLD_OUT.value: _l("Sold out"),
+        Availability.PRE_ORDER.value: _l("Pre-order"),
+    },
+    "price_kind": {
+        PriceKind.FIXED.value: _l("Fixed price"),
+        PriceKind.FROM.value: _l("From this price (mulai)"),
+        PriceKind.NEGOTIABLE.value: _l("Negotiable (nego)"),
+    },
+    "status": {
+        VendorStatus.DRAFT.value: _l("Draft"),
+        VendorStatus.PUBLISHED.value: _l("Published"),
+        VendorStatus.HIDDEN.value: _l("Hidden"),
+    },
+    "role": {
+        Role.VOLUNTEER.value: _l("Volunteer"),
+        Role.COORDINATOR.value: _l("Coordinator"),
+        Role.VENDOR.value: _l("Vendor"),
+        Role.ADMIN.value: _l("Administrator"),
+    },
+}
+_YES_NO = {True: _l("Yes"), False: _l("No")}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed field of an event as people read it; ``old`` is None for a plain value."""
+
+    label: Any
+    old: Any
+    new: Any
+    pair: bool
+
+
+def _readable(field: str, value: Any) -> Any:
+    # Plain str, not a lazy string: the page tells text from lists by it.
+    if isinstance(value, bool):
+        return str(_YES_NO[value])
+    if isinstance(value, str):
+        return str(VALUE_LABELS.get(field, {}).get(value, value))
+    return value
+
+
+def readable_changes(event: AuditEvent) -> list[Change]:
+    """The event's changed fields, labelled for its kind of record, values in words."""
+    labels = FIELD_LABELS.get(event.record_type, {})
+    changes = []
+    for field, change in (event.changes or {}).items():
+        label = labels.get(field) or COMMON_FIELD_LABELS.get(field) or field
+        if isinstance(change, list) and len(change) == 2:
+            old, new = change
+            changes.append(Change(label, _readable(field, old), _readable(field, new), True))
+        else:
+            changes.append(Change(label, None, _readable(field, change), False))
+    return changes
 
 
 def audit_query(

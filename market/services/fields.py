@@ -1,14 +1,28 @@
-"""Reading what people type: one line of text, length limits, a choice from a fixed list."""
+"""Reading what people type into services: text by the rules of market.text, length limits,
+a choice from a fixed list."""
 
-import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from market import text
+from market.services.errors import Invalid
 
-def one_line(value: Any) -> str:
-    """The text with every run of whitespace (newlines included) made one space."""
-    return re.sub(r"\s+", " ", str(value or "")).strip()
+
+def read_text(
+    raw: Mapping[str, Any],
+    key: str,
+    errors: dict[str, str],
+    rule: Callable[[object], str] = text.one_line,
+) -> str:
+    """The field ``key`` of ``raw`` as kept by ``rule`` (text.one_line, text.multi_line or
+    text.name); a broken rule becomes ``errors[key]`` and the field reads as empty."""
+    try:
+        return rule(raw.get(key))
+    except Invalid as exc:
+        errors[key] = str(exc)
+        return ""
 
 
 def too_long(limit: int, length: int) -> str:

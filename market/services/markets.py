@@ -7,10 +7,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User
 from market.services.audit import changes_of, record
-from market.services.fields import one_line, too_long
+from market.services.fields import read_text, too_long
 from market.services.slugs import slugify, unique_slug
 from market.services.vendors import MAX_OPENING_HOURS, InvalidFields
 
@@ -19,12 +20,12 @@ def clean_market(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check a market's fields; raise InvalidFields naming every problem."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {
-        "name": one_line(raw.get("name")),
-        "city": one_line(raw.get("city")),
-        "province": one_line(raw.get("province")),
-        "address": one_line(raw.get("address")),
-        "description": str(raw.get("description") or "").strip(),
-        "opening_hours": one_line(raw.get("opening_hours")),
+        "name": read_text(raw, "name", errors, text.name),
+        "city": read_text(raw, "city", errors, text.name),
+        "province": read_text(raw, "province", errors, text.name),
+        "address": read_text(raw, "address", errors),
+        "description": read_text(raw, "description", errors, text.multi_line),
+        "opening_hours": read_text(raw, "opening_hours", errors),
         "published": bool(raw.get("published")),
     }
     for key, limit in (("name", 120), ("city", 80), ("province", 80), ("address", 255)):
@@ -35,10 +36,10 @@ def clean_market(raw: Mapping[str, Any]) -> dict[str, Any]:
     if len(values["description"]) > 4000:
         errors["description"] = too_long(4000, len(values["description"]))
     for key in ("name", "city", "province"):
-        if not values[key]:
+        if not values[key] and key not in errors:
             errors[key] = str(_l("This field is required."))
     for key, bound in (("latitude", 90), ("longitude", 180)):
-        typed = one_line(raw.get(key)).replace(",", ".")
+        typed = read_text(raw, key, errors).replace(",", ".")
         values[key] = None
         if typed:
             try:
@@ -58,7 +59,7 @@ def create_market(raw: Mapping[str, Any], *, actor: User) -> Market:
     """A new market; a coordinator who creates one coordinates it."""
     values = clean_market(raw)
     taken = set(db.session.scalars(select(Market.slug)))
-    slug = unique_slug(slugify(one_line(raw.get("slug")) or values["name"]), taken)
+    slug = unique_slug(slugify(text.one_line(raw.get("slug")) or values["name"]), taken)
     market = Market(slug=slug, **values)
     db.session.add(market)
     if actor.role == Role.COORDINATOR:

@@ -3,15 +3,15 @@ product with a reason, which only a coordinator can undo."""
 
 from flask_babel import lazy_gettext as _l
 
+from market import text
 from market.extensions import db
 from market.models import Product, User, Vendor, VendorStatus, utcnow
 from market.permissions import can_moderate_vendor
 from market.services.audit import MAX_REASON, changes_of, record
 from market.services.errors import Forbidden, Invalid, NotReady
-from market.services.fields import one_line
 from market.services.readiness import missing_for_publish, vendor_checklist
 from market.services.soft_delete import check_live_vendor
-from market.services.vendors import commit_versioned
+from market.services.vendors import claim_clean_address, commit_versioned
 
 
 def publish_vendor(vendor: Vendor, *, actor: User) -> None:
@@ -24,6 +24,7 @@ def publish_vendor(vendor: Vendor, *, actor: User) -> None:
     if missing:
         raise NotReady(str(step.label) for step in missing)
     changes = {"status": [vendor.status, VendorStatus.PUBLISHED]}
+    changes |= claim_clean_address(vendor, actor=actor)
     if vendor.hidden_reason:
         changes["hidden_reason"] = [vendor.hidden_reason, ""]
     vendor.status = VendorStatus.PUBLISHED
@@ -62,7 +63,7 @@ def unpublish_vendor(vendor: Vendor, *, actor: User) -> None:
 def hide_vendor(vendor: Vendor, *, actor: User, reason: str = "") -> None:
     """Take a vendor off every public page. With a reason it is moderation: only coordinators
     may publish it again."""
-    reason = one_line(reason)[:MAX_REASON]
+    reason = text.one_line(reason)[:MAX_REASON]
     if vendor.status == VendorStatus.HIDDEN and vendor.hidden_reason == reason:
         return
     changes = changes_of(vendor, {"status": VendorStatus.HIDDEN, "hidden_reason": reason})
@@ -74,7 +75,7 @@ def hide_vendor(vendor: Vendor, *, actor: User, reason: str = "") -> None:
 
 def hide_product(product: Product, *, actor: User, reason: str) -> None:
     """Moderation: take one product off the storefront, saying why."""
-    reason = one_line(reason)[:MAX_REASON]
+    reason = text.one_line(reason)[:MAX_REASON]
     if not reason:
         raise Invalid(_l("Say why it is hidden; the vendor and volunteers will see it."))
     changes = changes_of(product, {"hidden_reason": reason})

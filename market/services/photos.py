@@ -13,11 +13,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from market import text
 from market.extensions import db
 from market.models import Photo, Product, User, Vendor, utcnow
 from market.services.audit import record
 from market.services.errors import Invalid
-from market.services.fields import one_line, too_long
+from market.services.fields import too_long
 from market.services.imaging import PhotoRejected, ProcessedPhoto, process_photo, variant_key
 from market.services.ordering import move, next_position
 from market.services.soft_delete import check_live_product, check_live_vendor
@@ -97,7 +98,8 @@ class Refusal:
 
 
 def _shown_name(filename: str) -> str:
-    name = one_line(filename.replace("\\", "/").rsplit("/", 1)[-1]) or str(_l("(no name)"))
+    # Echoed in the refusal: no control, direction or invisible character of the sender's.
+    name = text.displayable(filename.replace("\\", "/").rsplit("/", 1)[-1]) or str(_l("(no name)"))
     return name if len(name) <= MAX_FILENAME_SHOWN else name[: MAX_FILENAME_SHOWN - 1] + "…"
 
 
@@ -263,10 +265,10 @@ def move_photo(photo: Photo, direction: str, *, actor: User) -> bool:
     return True
 
 
-def set_alt_text(photo: Photo, text: str, *, actor: User) -> bool:
+def set_alt_text(photo: Photo, typed: str, *, actor: User) -> bool:
     """What a screen reader says for the photo; empty means the product or stall name."""
     owner = _check_photo_editable(photo)
-    alt_text = one_line(text) or _default_alt(owner)
+    alt_text = text.one_line(typed) or _default_alt(owner)
     if len(alt_text) > MAX_ALT_TEXT:
         raise Invalid(too_long(MAX_ALT_TEXT, len(alt_text)))
     if alt_text == photo.alt_text:

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from market import text
 from market.extensions import db
 from market.models import Availability, Category, PriceKind, Product, User, Vendor, utcnow
 from market.services import photos
 from market.services.audit import changes_of, record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.fields import enum_value, one_line, too_long
+from market.services.fields import enum_value, read_text, too_long
 from market.services.ordering import move, next_position
 from market.services.prices import PriceRejected, parse_price
 from market.services.slugs import unique_slug
@@ -29,6 +30,7 @@ MAX_DESCRIPTION = 2000
 MAX_PRICE_NOTE = 60
 MAX_PERMIT = 40
 MAX_MATERIAL = 120
+TEXT_FIELDS = ("price_note", "permit_number", "material")
 
 
 class InvalidProduct(Invalid):
@@ -109,12 +111,10 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
     A price is needed unless it is negotiable; it is read as people type it ("Rp 25.000,-").
     """
     errors: dict[str, str] = {}
-    name = one_line(raw.get("name"))
-    description = str(raw.get("description") or "").replace("\r\n", "\n").strip()
+    name = read_text(raw, "name", errors, text.name)
+    description = read_text(raw, "description", errors, text.multi_line)
     texts = {
-        "price_note": one_line(raw.get("price_note")),
-        "permit_number": one_line(raw.get("permit_number")),
-        "material": one_line(raw.get("material")),
+        key: read_text(raw, key, errors) for key in ("price_note", "permit_number", "material")
     }
     limits = {
         "name": (name, MAX_NAME),
@@ -126,7 +126,7 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
     for key, (value, limit) in limits.items():
         if len(value) > limit:
             errors[key] = too_long(limit, len(value))
-    if not name:
+    if not name and "name" not in errors:
         errors["name"] = str(_l("Give the product a name."))
 
     price_kind = enum_value(PriceKind, raw.get("price_kind"), PriceKind.FIXED)

@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from market import text
 from market.extensions import db
 from market.models import QrisCode, User, Vendor, utcnow
 from market.permissions import can_publish_vendor
 from market.services.audit import record
 from market.services.errors import Conflict, Forbidden, Invalid
-from market.services.fields import one_line, too_long
+from market.services.fields import too_long
 from market.services.photos import Upload, process_uploads, store_photo
 from market.services.soft_delete import check_live_vendor
 
@@ -34,7 +35,7 @@ def save_qris(
 
     Any change clears the verification: staff must look at the new sticker again."""
     check_live_vendor(vendor)
-    name = one_line(merchant_name)
+    name = text.name(merchant_name)
     if not name:
         raise Invalid(_l("Type the merchant name exactly as printed on the sticker."))
     if len(name) > MAX_MERCHANT_NAME:

@@ -4,13 +4,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User
 from market.permissions import can_unassign_staff
 from market.services import accounts
 from market.services.audit import record, security_event
 from market.services.errors import Invalid
-from market.services.fields import one_line
+from market.services.fields import read_text
 from market.services.vendors import MAX_NAME, InvalidFields
 
 
@@ -46,7 +47,8 @@ def assign_staff(
         errors = {}
         if role not in (Role.VOLUNTEER, Role.COORDINATOR):
             errors["role"] = _l("Choose volunteer or coordinator.")
-        if not one_line(name):
+        name = read_text({"name": name}, "name", errors, text.name)
+        if not name and "name" not in errors:
             errors["name"] = _l("There is no account with this email yet: give the name too.")
         try:
             accounts.check_password_policy(password)
@@ -54,7 +56,7 @@ def assign_staff(
             errors["password"] = str(error)
         if errors:
             raise InvalidFields(errors)
-        user = accounts.create_user(role=Role(role), name=one_line(name)[:MAX_NAME], email=email)
+        user = accounts.create_user(role=Role(role), name=name[:MAX_NAME], email=email)
         accounts.set_password(user, password)
         record(actor, "user.create", user, {"email": [None, email], "role": [None, role]})
     if user.role not in (Role.VOLUNTEER, Role.COORDINATOR):

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from market import text
 from market.extensions import db
 from market.models import Photo, Product, Vendor, VendorStatus
-from market.services.fields import one_line
 from market.services.readiness import Progress, Step, checklist, progress, vendor_facts
 
 STATUS_FILTERS = ("draft", "published", "hidden")
@@ -51,7 +51,7 @@ def vendors_query(
         query = query.where(Vendor.consent_at.is_(None))
     elif missing == "photos":
         query = query.where(_missing_photos())
-    search = one_line(search)[:60]
+    search = text.one_line(search)[:60]
     if search:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search) + "%"
         matches = [

@@ -11,19 +11,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from market import text
 from market.extensions import db
 from market.models import Category, Market, User, Vendor, VendorStatus, utcnow
 from market.services import accounts
 from market.services.audit import changes_of, record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.fields import one_line, too_long
+from market.services.fields import read_text, too_long
 from market.services.invitations import revoke_open
-from market.services.slugs import unique_slug
+from market.services.slugs import slugify, unique_slug
 from market.services.soft_delete import check_live_vendor
 
 MAX_NAME = 120
 MAX_STALL = 10
+# Typed profile fields: names must show a letter or digit; the others are one line of text.
+NAMES = ("business_name", "owner_name")
+LINES = ("stall_block", "stall_number", "opening_hours")
 MAX_DESCRIPTION = 1000
 MAX_OPENING_HOURS = 255
 
@@ -93,12 +97,10 @@ def clean_profile(raw: Mapping[str, Any]) -> Profile:
     block is upper-cased ("b" → "B") so that duplicates are found whatever was typed.
     """
     errors: dict[str, str] = {}
-    values = {
-        key: one_line(raw.get(key))
-        for key in ("business_name", "owner_name", "stall_block", "stall_number", "opening_hours")
-    }
+    values = {key: read_text(raw, key, errors, text.name) for key in NAMES}
+    values |= {key: read_text(raw, key, errors) for key in LINES}
     values["stall_block"] = values["stall_block"].upper()
-    description = str(raw.get("description") or "").replace("\r\n", "\n").strip()
+    description = read_text(raw, "description", errors, text.multi_line)
     limits = {
         "business_name": MAX_NAME,
         "owner_name": MAX_NAME,
@@ -111,10 +113,10 @@ def clean_profile(raw: Mapping[str, Any]) -> Profile:
             errors[key] = too_long(limit, len(values[key]))
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = too_long(MAX_DESCRIPTION, len(description))
-    if not values["business_name"]:
+    if not values["business_name"] and "business_name" not in errors:
         errors["business_name"] = str(_l("Give the name of the business or stall."))
     whatsapp = None
-    typed_phone = one_line(raw.get("whatsapp"))
+    typed_phone = read_text(raw, "whatsapp", errors)
     if typed_phone:
         try:
             whatsapp = accounts.normalise_phone(typed_phone)
@@ -173,6 +175,31 @@ def owned_stalls(owner: User) -> list[Vendor]:
 def market_slugs(market: Market) -> set[str]:
     """Every slug used in the market, deleted vendors included (the column is unique)."""
     return set(db.session.scalars(select(Vendor.slug).where(Vendor.market_id == market.id)))
+
+
+def claim_clean_address(vendor: Vendor, *, actor: User) -> dict[str, list[str]]:
+    """At its first publication a stall takes the address its name gives it, even from a draft
+    of the same market that holds it (an abandoned duplicate, say): a draft's address is
+    public nowhere yet, while the published stall's goes on printed posters. A stall that is
+    or was public keeps its address. Returns the vendor's slug change, if any."""
+    clean = slugify(vendor.business_name)
+    if vendor.published_at is not None or vendor.slug == clean:
+        return {}
+    holder = db.session.scalar(
+        select(Vendor).where(Vendor.market_id == vendor.market_id, Vendor.slug == clean)
+    )
+    if holder is not None:
+        was_public = holder.status == VendorStatus.PUBLISHED or holder.published_at is not None
+        if was_public and holder.deleted_at is None:
+            return {}
+        moved = unique_slug(clean, market_slugs(vendor.market))
+        record(actor, "vendor.update", holder, {"slug": [holder.slug, moved]})
+        holder.slug = moved
+        # The unique (market, slug) pair: the holder lets go before the vendor takes it.
+        db.session.flush()
+    change = {"slug": [vendor.slug, clean]}
+    vendor.slug = clean
+    return change
 
 
 def register_vendor(

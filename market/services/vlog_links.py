@@ -8,11 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from market import text
 from market.extensions import db
 from market.models import Product, User, Vendor, VlogLink, VlogPlatform, utcnow
 from market.services.audit import record
 from market.services.errors import Invalid
-from market.services.fields import one_line, too_long
+from market.services.fields import too_long
 from market.services.ordering import next_position
 from market.services.soft_delete import check_live_vendor
 from market.services.vlogs import VlogRejected, parse_vlog_url
@@ -79,7 +80,7 @@ def add_vlog(
         product = db.session.get(Product, product_id)
         if product is None or product.vendor_id != vendor.id or product.deleted_at is not None:
             raise Invalid(_l("Choose the stall or one of its products."))
-    title = one_line(title)
+    title = text.one_line(title)
     if len(title) > MAX_VLOG_TITLE:
         raise Invalid(too_long(MAX_VLOG_TITLE, len(title)))
     try:
