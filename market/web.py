@@ -26,6 +26,7 @@ from whitenoise import WhiteNoise
 
 from market.extensions import db, login_manager, write_intent
 from market.models import Photo
+from market.services.imaging import DecodeBudget
 from market.storage import storage_from_url
 
 LOCALES = ("id", "en")
@@ -106,6 +107,10 @@ def locale_for(request: Request, user=None) -> str:
 
 def register_storage(app: Flask) -> None:
     app.extensions["market_storage"] = storage_from_url(app.config["MARKET_STORAGE_URL"])
+    # One per process: the threads of a gunicorn worker share its memory.
+    app.extensions["market_decode_budget"] = DecodeBudget(
+        app.config["MARKET_PHOTO_DECODE_MB"] * 1024 * 1024
+    )
 
 
 def register_request_hooks(app: Flask) -> None:
