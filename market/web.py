@@ -46,7 +46,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: https://i.ytimg.com",
+        # No third-party images: a vlog's poster is drawn locally (privacy before the tap).
+        "img-src 'self' data:",
         "frame-src https://www.youtube-nocookie.com",
         "connect-src 'self'",
         "font-src 'none'",
