@@ -70,6 +70,11 @@ def load_settings(instance_path: str) -> dict:
         "MARKET_PAGE_CACHE": _env("PAGE_CACHE", "1") != "0",
         "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "MARKET_PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 50_000_000),
+        # Memory each worker process may spend decoding uploads at once (with the ~200 MB the
+        # app itself takes, a worker stays under 600 MB), and how long an upload waits for
+        # room before it is answered "busy, try again" (docs/RELIABILITY.md).
+        "MARKET_PHOTO_DECODE_MB": _env_int("PHOTO_DECODE_MB", 400),
+        "MARKET_PHOTO_BUSY_SECONDS": _env_int("PHOTO_BUSY_SECONDS", 3),
         "MARKET_MIN_PRODUCTS": _env_int("MIN_PRODUCTS", 3),
         "MARKET_INVITATION_DAYS": _env_int("INVITATION_DAYS", 7),
         "MARKET_LOGIN_LIMIT": _env("LOGIN_LIMIT", "5 per minute"),

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from market.permissions import can_coordinate, can_unassign_staff, is_vendor
 from market.qr import qr_svg
 from market.services.prices import format_rupiah, price_label
-from market.services.vlogs import youtube_embed, youtube_thumbnail
+from market.services.vlogs import start_seconds, youtube_embed
 from market.services.whatsapp import display_phone
 from market.storefront.seo import og_width
 from market.web import LOCALES, absolute, absolute_url_for, photo_url, url_with_lang
@@ -19,7 +19,7 @@ TEMPLATE_GLOBALS = (
     og_width,
     qr_svg,
     youtube_embed,
-    youtube_thumbnail,
+    start_seconds,
 )
 # Templates ask the same predicates as the views to decide which links and buttons to show.
 TEMPLATE_PREDICATES = (is_vendor, can_coordinate, can_unassign_staff)

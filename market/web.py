@@ -28,6 +28,7 @@ from whitenoise import WhiteNoise
 from market import text
 from market.extensions import db, login_manager, write_intent
 from market.models import Photo
+from market.services.imaging import DecodeBudget
 from market.storage import storage_from_url
 
 LOCALES = ("id", "en")
@@ -48,7 +49,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: https://i.ytimg.com",
+        # No third-party images: a vlog's poster is drawn locally (privacy before the tap).
+        "img-src 'self' data:",
         "frame-src https://www.youtube-nocookie.com",
         "connect-src 'self'",
         "font-src 'none'",
@@ -109,6 +111,10 @@ def locale_for(request: Request, user=None) -> str:
 
 def register_storage(app: Flask) -> None:
     app.extensions["market_storage"] = storage_from_url(app.config["MARKET_STORAGE_URL"])
+    # One per process: the threads of a gunicorn worker share its memory.
+    app.extensions["market_decode_budget"] = DecodeBudget(
+        app.config["MARKET_PHOTO_DECODE_MB"] * 1024 * 1024
+    )
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -4,6 +4,10 @@ import hashlib
 import io
 import random
 import struct
+import subprocess
+import sys
+import threading
+import time
 import zipfile
 import zlib
 
@@ -15,8 +19,11 @@ from PIL.JpegImagePlugin import JpegImageFile
 from market.models.media import Photo
 from market.services import imaging
 from market.services.imaging import (
+    DecodeBudget,
+    DecodeBusy,
     PhotoRejected,
     ProcessedPhoto,
+    decode_cost,
     process_photo,
     save_variants,
     variant_key,
@@ -485,3 +492,91 @@ def test_messages_are_translatable():
         process_photo(b"", **LIMITS)
     # A lazy string: rendered in the language of whoever sees it, not at raise time.
     assert type(caught.value.message).__name__ == "LazyString"
+
+
+# --- the memory a photo may take, and the budget a worker shares -----------------------------
+
+# Runs the pipeline on one file in a fresh process and prints the growth of its peak resident
+# memory, so nothing this test process allocated before counts.
+_MEASURE = """
+import re, sys
+from market.services.imaging import process_photo
+def kb(key):
+    return int(re.search(key + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+data = sys.stdin.buffer.read()
+open("/proc/self/clear_refs", "w").write("5")
+base = kb("VmRSS")
+process_photo(data, max_bytes=64 << 20, max_pixels=50_000_000)
+print((kb("VmHWM") - base) * 1024)
+"""
+
+
+def _transparent_palette(size):
+    im = Image.new("P", size, 1)
+    im.putpalette([0, 0, 0, 200, 40, 40] + [0] * 762)
+    ImageDraw.Draw(im).rectangle((0, 0, size[0] // 2, size[1] // 2), fill=0)
+    return encode(im, "PNG", transparency=0)
+
+
+COSTLY_SHAPES = {
+    "RGB PNG, 12 MP": lambda: encode(Image.new("RGB", (4000, 3000), (200, 120, 40)), "PNG"),
+    "RGBA PNG, 12 MP": lambda: encode(Image.new("RGBA", (4000, 3000), (9, 9, 9, 90)), "PNG"),
+    "palette PNG with a transparent colour, 12 MP": lambda: _transparent_palette((4000, 3000)),
+    "16-bit grey PNG, 12 MP": lambda: encode(Image.new("I;16", (4000, 3000), 30000), "PNG"),
+    "tall RGBA strip, 12 MP": lambda: encode(Image.new("RGBA", (1000, 12000), (1, 2, 3, 4)), "PNG"),
+    "WebP, 12 MP": lambda: encode(Image.new("RGB", (4000, 3000), (9, 90, 9)), "WEBP", method=0),
+    "JPEG, 12 MP": lambda: encode(photo_like((4000, 3000)), "JPEG", quality=80),
+}
+
+
+@pytest.mark.parametrize("shape", COSTLY_SHAPES)
+def test_decode_cost_is_never_below_the_memory_really_used(shape):
+    data = COSTLY_SHAPES[shape]()
+    measured = subprocess.run(
+        [sys.executable, "-c", _MEASURE], input=data, capture_output=True, check=True
+    )
+    peak = int(measured.stdout)
+    estimate = decode_cost(data)
+    assert peak <= estimate, f"{shape}: used {peak / MB:.0f} MB, estimated {estimate / MB:.0f}"
+    # Honest, not merely huge: within three times what it really takes, or the budget would
+    # turn uploads away for nothing.
+    assert estimate <= 3 * peak + 16 * MB, f"{shape}: estimated {estimate / MB:.0f} MB"
+
+
+def test_a_photo_needing_more_than_the_budget_is_refused_unread():
+    data = encode(Image.new("RGB", (4000, 3000), (9, 90, 9)), "WEBP", method=0)
+    cost = decode_cost(data)
+    with pytest.raises(PhotoRejected) as caught:
+        process_photo(data, **LIMITS, max_memory=cost - 1)
+    assert str(caught.value) == TOO_MANY_PIXELS
+    assert process_photo(data, **LIMITS, max_memory=cost).width == 4000
+
+
+def test_unreadable_files_cost_nothing_to_decode():
+    assert decode_cost(b"") == decode_cost(b"not a photo") == 0
+
+
+def test_the_decoding_budget_waits_for_room_then_says_busy():
+    budget = DecodeBudget(100)
+    with budget.reserve(60, wait=0):
+        with budget.reserve(40, wait=0):
+            pass  # both fit at once
+        started = time.monotonic()
+        with pytest.raises(DecodeBusy), budget.reserve(41, wait=0.2):
+            pass
+        assert 0.2 <= time.monotonic() - started < 2
+
+        # Room freed while a reservation waits lets it through at once.
+        def free_soon():
+            time.sleep(0.1)
+            holder.__exit__(None, None, None)
+
+        holder = budget.reserve(40, wait=0)
+        holder.__enter__()
+        threading.Thread(target=free_soon).start()
+        with budget.reserve(40, wait=5):
+            pass
+    with budget.reserve(100, wait=0):
+        pass  # everything was given back
+    with pytest.raises(ValueError):
+        budget.reserve(101, wait=0).__enter__()

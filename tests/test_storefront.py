@@ -1,10 +1,21 @@
 """The public pages: what each shows, who may see them (everyone, and only public records),
 and HTTP caching that an edit invalidates."""
 
+import re
+
 import pytest
 
 from market.extensions import db
-from market.models import Availability, PriceKind, Product, Vendor, VendorStatus, utcnow
+from market.models import (
+    Availability,
+    PriceKind,
+    Product,
+    Vendor,
+    VendorStatus,
+    VlogLink,
+    VlogPlatform,
+    utcnow,
+)
 from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
 from tests.storefront_helpers import (
     make_person,
@@ -112,6 +123,7 @@ def test_vendor_page_shows_the_stall(client):
     # The video is a click-to-load facade: a link to YouTube, no player until asked.
     assert 'data-embed="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"' in body
     assert "<iframe" not in body
+    assert "Watch on YouTube" in body
     assert "storefront" in body and ".js" in body
 
 
@@ -283,3 +295,57 @@ def test_logged_in_pages_are_private_and_not_revalidated(client):
 def test_photo_files_are_immutable(client):
     response = client.get("/media/photos/ab/nothing.webp")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "platform", "video_id", "english", "indonesian"),
+    [
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=90s",
+            VlogPlatform.YOUTUBE,
+            "dQw4w9WgXcQ",
+            "Watch on YouTube",
+            "Tonton di YouTube",
+        ),
+        (
+            "https://www.tiktok.com/@amplang.busri/video/7301234567890123456",
+            VlogPlatform.TIKTOK,
+            "7301234567890123456",
+            "Watch on TikTok",
+            "Tonton di TikTok",
+        ),
+        (
+            "https://www.instagram.com/reel/C1a2B3c4D5e/",
+            VlogPlatform.INSTAGRAM,
+            "C1a2B3c4D5e",
+            "Watch on Instagram",
+            "Tonton di Instagram",
+        ),
+        (
+            "https://www.facebook.com/watch/?v=1234567890",
+            VlogPlatform.FACEBOOK,
+            "1234567890",
+            "Watch on Facebook",
+            "Tonton di Facebook",
+        ),
+    ],
+)
+def test_a_vlog_names_its_platform_and_fetches_nothing_from_it(
+    client, url, platform, video_id, english, indonesian
+):
+    vendor = make_vendor(make_market())
+    db.session.add(VlogLink(vendor_id=vendor.id, url=url, platform=platform, video_id=video_id))
+    db.session.commit()
+    response = client.get(vendor_url(vendor) + "?lang=en")
+    body = response.get_data(as_text=True)
+    assert english in body
+    assert indonesian in client.get(vendor_url(vendor) + "?lang=id").get_data(as_text=True)
+    assert f'href="{url.replace("&", "&amp;")}"' in body
+    # Before the tap, nothing on the page comes from another site: no thumbnail, no player,
+    # and the policy would block one anyway.
+    assert "ytimg" not in body and "<iframe" not in body
+    assert not re.search(r'<img[^>]+src="https?://', body)
+    assert "ytimg" not in response.headers["Content-Security-Policy"]
+    if platform == VlogPlatform.YOUTUBE:
+        # The start time chosen in the link is where the player starts.
+        assert "youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1&amp;start=90" in body

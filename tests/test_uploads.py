@@ -241,3 +241,59 @@ def test_s3_backend_round_trips_an_uploaded_photo(world, vendor_client, s3_stora
     assert served.status_code == 200
     assert served.data == storage_.open(keys[-1])
     assert open_image(served.data).size == (800, 600)
+
+
+# --- a worker with no memory left to decode in ----------------------------------------------
+
+
+BUSY = "Many photos are being processed right now. Try again in a moment."
+
+
+def _upload_pages(world) -> dict[str, tuple[str, str, dict]]:
+    """Every form that takes photos: its URL, its file field, and the other fields it needs."""
+    vendor, product = world["vendor"], world["product"]
+    return {
+        "new product": (
+            f"/manage/vendors/{vendor.id}/products/new",
+            "photos",
+            {"name": "Keripik pisang gula aren", "price": "15000", "price_kind": "fixed"},
+        ),
+        "product photos": (f"/manage/products/{product.id}/photos", "photos", {}),
+        "stall photos": (f"/manage/vendors/{vendor.id}/photos", "photos", {}),
+        "qris": (f"/manage/vendors/{vendor.id}/qris", "photo", {"merchant_name": "BU SRI"}),
+    }
+
+
+@pytest.mark.parametrize("page", ["new product", "product photos", "stall photos", "qris"])
+def test_an_upload_finding_no_room_to_decode_is_told_to_try_again(
+    page, world, vendor_client, app, monkeypatch
+):
+    url, field, fields = _upload_pages(world)[page]
+    monkeypatch.setitem(app.config, "MARKET_PHOTO_BUSY_SECONDS", 0)
+    budget = app.extensions["market_decode_budget"]
+    before = photo_count()
+    with budget.reserve(budget.limit, wait=0):
+        response = vendor_client.post(
+            url,
+            data={"csrf_token": token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]}
+            | fields,
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    html = response.get_data(as_text=True)
+    # Beside the file field, in the form the person filled in, with what they typed.
+    field_html = html[html.index(f'name="{field}"') :]
+    assert BUSY in field_html[: field_html.index("</form>")]
+    for value in fields.values():
+        if value != "fixed":
+            assert f'value="{value}"' in html
+    assert photo_count() == before
+    # With room again, the same post goes through.
+    again = vendor_client.post(
+        url,
+        data={"csrf_token": token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]} | fields,
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 303
+    assert photo_count() == before + 1

@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
-from market.models import AuditEvent, VlogLink
+from market.models import AuditEvent, VlogLink, VlogPlatform
 from market.services.errors import Invalid
 from market.services.products import delete_product
+from market.services.readiness import vendor_facts
 from market.services.vlog_links import add_vlog, list_vlogs
 from tests.catalogue_helpers import (
     build_world,
@@ -69,12 +70,6 @@ ACCEPTED = [
         "C1a2B3c4D5e",
     ),
     ("https://fb.watch/abCDef12/", "facebook", "https://fb.watch/abCDef12/", None),
-    (
-        "https://kulinerbalikpapan.example.id/2026/amplang",
-        "other",
-        "https://kulinerbalikpapan.example.id/2026/amplang",
-        None,
-    ),
 ]
 
 
@@ -97,6 +92,8 @@ REFUSED = [
     ("https://user:pw@youtube.com/watch?v=aBcDeFgHiJk", "Links with a user name or password"),
     ("http://192.168.1.1/admin", "That does not look like a link to a web page."),
     ("https://youtu.be/short", "That link looks incomplete."),
+    ("https://evil.example/x", "Only links to YouTube, TikTok, Instagram or Facebook videos"),
+    ("kulinerbalikpapan.example.id/2026/amplang", "Only links to YouTube, TikTok, Instagram"),
     ("", "Paste the link to the video."),
 ]
 
@@ -126,7 +123,9 @@ def test_a_link_for_one_product(world, client):
     vlog = db.session.scalar(select(VlogLink).where(VlogLink.video_id == "zzzzzzzzzzz"))
     assert (vlog.product_id, vlog.title) == (product.id, "Cara bikin")
     page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
-    assert "https://i.ytimg.com/vi/zzzzzzzzzzz/hqdefault.jpg" in page
+    assert "https://www.youtube.com/watch?v=zzzzzzzzzzz" in page
+    # Nothing is fetched from YouTube to show the list, not even a thumbnail.
+    assert "ytimg" not in page and "<img" not in page
     assert 'rel="nofollow ugc noopener"' in page
 
 
@@ -194,3 +193,32 @@ def test_the_number_of_links_is_limited(world, monkeypatch):
         add_vlog(
             world["vendor"], "https://youtu.be/yyyyyyyyyyy", actor=world["people"]["volunteer"]
         )
+
+
+def test_links_to_other_sites_kept_from_before_are_hidden_from_shoppers(world, client):
+    """Links to any site were accepted before; they stay for a volunteer to replace, marked so
+    in the back office, but no public page shows them and they do not count as the stall's
+    vlog."""
+    vendor, product = world["vendor"], world["product"]
+    shown = vendor_facts([vendor.id])[vendor.id].vlogs
+    for owner in (None, product):
+        db.session.add(
+            VlogLink(
+                vendor_id=vendor.id,
+                product_id=owner.id if owner else None,
+                url="https://evil.example/x",
+                platform=VlogPlatform.OTHER,
+            )
+        )
+    db.session.commit()
+    market = vendor.market
+    stall = f"/pasar/{market.slug}/lapak/{vendor.slug}/"
+    for path in (stall, f"{stall}{product.slug}"):
+        page = client.get(path + "?lang=en").get_data(as_text=True)
+        assert "evil.example" not in page, path
+    reload()
+    assert vendor_facts([vendor.id])[vendor.id].vlogs == shown
+    log_in_english(client, world["people"]["volunteer"])
+    page = client.get(f"/manage/vendors/{vendor.id}/vlogs").get_data(as_text=True)
+    assert page.count("Shoppers do not see this link") == 2
+    assert page.count("https://evil.example/x") >= 2

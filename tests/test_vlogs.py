@@ -10,8 +10,8 @@ from market.services.vlogs import (
     ParsedVlog,
     VlogRejected,
     parse_vlog_url,
+    start_seconds,
     youtube_embed,
-    youtube_thumbnail,
 )
 
 YT = "dQw4w9WgXcQ"
@@ -25,7 +25,7 @@ ACCEPTED = [
     # YouTube
     (f"https://www.youtube.com/watch?v={YT}", "youtube", YT, YT_WATCH),
     (f"https://youtube.com/watch?v={YT}&feature=youtu.be", "youtube", YT, YT_WATCH),
-    (f"https://m.youtube.com/watch?v={YT}&t=42s", "youtube", YT, YT_WATCH),
+    (f"https://m.youtube.com/watch?v={YT}&t=42s", "youtube", YT, f"{YT_WATCH}&t=42s"),
     (f"https://www.youtube.com/watch?app=desktop&v={YT}&list=PL123", "youtube", YT, YT_WATCH),
     (f"https://music.youtube.com/watch?v={YT}", "youtube", YT, YT_WATCH),
     (f"http://www.youtube.com/watch?v={YT}#comments", "youtube", YT, YT_WATCH),
@@ -42,7 +42,7 @@ ACCEPTED = [
     ),
     (f"https://m.youtube.com/shorts/{YT}", "youtube", YT, f"https://www.youtube.com/shorts/{YT}"),
     (f"https://www.youtube.com/live/{YT}?si=xyz", "youtube", YT, YT_WATCH),
-    (f"https://www.youtube.com/embed/{YT}?start=10", "youtube", YT, YT_WATCH),
+    (f"https://www.youtube.com/embed/{YT}?start=10", "youtube", YT, f"{YT_WATCH}&t=10s"),
     (f"https://www.youtube-nocookie.com/embed/{YT}", "youtube", YT, YT_WATCH),
     (f"https://youtube.com/v/{YT}", "youtube", YT, YT_WATCH),
     (f"  https://youtu.be/{YT}\n", "youtube", YT, YT_WATCH),
@@ -195,26 +195,6 @@ ACCEPTED = [
         None,
         "https://www.facebook.com/PasarInpresBalikpapan",
     ),
-    # Anything else on the web
-    ("https://vimeo.com/123456789", "other", None, "https://vimeo.com/123456789"),
-    ("http://blog.example.id/vlog?id=3", "other", None, "https://blog.example.id/vlog?id=3"),
-    ("https://Example.COM:443/a/b", "other", None, "https://example.com/a/b"),
-    ("https://example.com:8443/a", "other", None, "https://example.com:8443/a"),
-    (
-        'https://example.com/pasar?q=<b>"x"',
-        "other",
-        None,
-        "https://example.com/pasar?q=%3Cb%3E%22x%22",
-    ),
-    ("https://example.com/kué", "other", None, "https://example.com/ku%C3%A9"),
-    ("https://pasar.xn--p1ai/", "other", None, "https://pasar.xn--p1ai/"),
-    ("https://пасар.рф/vlog", "other", None, "https://xn--80aa7bgd.xn--p1ai/vlog"),
-    # Look-alikes are not the platform they imitate.
-    (f"https://youtube.com.evil.example/watch?v={YT}", "other", None, None),
-    (f"https://evilyoutube.com/watch?v={YT}", "other", None, None),
-    (f"https://youtu.be.evil.example/{YT}", "other", None, None),
-    (f"https://notfacebook.com/watch?v={FB}", "other", None, None),
-    (f"https://tiktok.com-video.example/@a/video/{TT}", "other", None, None),
 ]
 
 
@@ -236,7 +216,9 @@ def test_accepted_links(raw, platform, video_id, url):
 
 def test_there_are_enough_real_world_shapes():
     assert len(ACCEPTED) >= 30
-    assert {platform for _raw, platform, _id, _url in ACCEPTED} == set(VlogPlatform)
+    assert {platform for _raw, platform, _id, _url in ACCEPTED} == set(VlogPlatform) - {
+        VlogPlatform.OTHER
+    }
 
 
 NOT_WEB = "Only web links (starting with https://) can be added."
@@ -244,8 +226,24 @@ NOT_A_LINK = "That does not look like a link to a web page."
 CREDENTIALS = "Links with a user name or password in them cannot be added."
 INCOMPLETE = "That link looks incomplete. Copy it again with the app's Share button."
 TOO_LONG = f"That link is too long (at most {MAX_URL_LENGTH} characters)."
+ONLY_PLATFORMS = "Only links to YouTube, TikTok, Instagram or Facebook videos can be added."
 
 REFUSED = [
+    # Any other site: a stall page links only to the platforms Pasar knows.
+    ("https://vimeo.com/123456789", ONLY_PLATFORMS),
+    ("http://blog.example.id/vlog?id=3", ONLY_PLATFORMS),
+    ("https://Example.COM:443/a/b", ONLY_PLATFORMS),
+    ("https://example.com:8443/a", ONLY_PLATFORMS),
+    ('https://example.com/pasar?q=<b>"x"', ONLY_PLATFORMS),
+    ("https://example.com/kué", ONLY_PLATFORMS),
+    ("https://pasar.xn--p1ai/", ONLY_PLATFORMS),
+    ("https://пасар.рф/vlog", ONLY_PLATFORMS),
+    # Look-alikes are not the platform they imitate.
+    (f"https://youtube.com.evil.example/watch?v={YT}", ONLY_PLATFORMS),
+    (f"https://evilyoutube.com/watch?v={YT}", ONLY_PLATFORMS),
+    (f"https://youtu.be.evil.example/{YT}", ONLY_PLATFORMS),
+    (f"https://notfacebook.com/watch?v={FB}", ONLY_PLATFORMS),
+    (f"https://tiktok.com-video.example/@a/video/{TT}", ONLY_PLATFORMS),
     ("javascript:alert(1)", NOT_WEB),
     ("JAVASCRIPT:alert(1)", NOT_WEB),
     ("JaVaScRiPt:alert(document.cookie)", NOT_WEB),
@@ -297,8 +295,8 @@ REFUSED = [
     ("https://www.instagram.com/reel/", INCOMPLETE),
     ("https://www.facebook.com/watch/?v=abc", INCOMPLETE),
     ("https://fb.watch/", INCOMPLETE),
-    ("https://example.com/" + "a" * MAX_URL_LENGTH, TOO_LONG),
-    ("example.com/" + "a" * (MAX_URL_LENGTH - 12), TOO_LONG),
+    ("https://www.youtube.com/" + "a" * MAX_URL_LENGTH, TOO_LONG),
+    ("youtube.com/" + "a" * (MAX_URL_LENGTH - 12), TOO_LONG),
     ("", "Paste the link to the video."),
     ("   \n", "Paste the link to the video."),
 ]
@@ -313,7 +311,7 @@ def test_refused_links(raw, message):
 
 
 def test_link_of_exactly_the_column_length_is_kept():
-    raw = "https://example.com/" + "a" * (MAX_URL_LENGTH - len("https://example.com/"))
+    raw = "https://www.youtube.com/@" + "a" * (MAX_URL_LENGTH - len("https://www.youtube.com/@"))
     assert parse_vlog_url(raw).url == raw
 
 
@@ -323,14 +321,36 @@ def test_messages_are_lazy_translations():
     assert type(caught.value.message).__name__ == "LazyString"
 
 
-def test_youtube_helpers():
-    assert youtube_thumbnail(YT) == f"https://i.ytimg.com/vi/{YT}/hqdefault.jpg"
+def test_youtube_embed():
     assert youtube_embed(YT) == f"https://www.youtube-nocookie.com/embed/{YT}?autoplay=1"
+    assert (
+        youtube_embed(YT, 90) == f"https://www.youtube-nocookie.com/embed/{YT}?autoplay=1&start=90"
+    )
     for bad in ("", "short", "../../evil", 'dQw4w9WgX"Q', None):
         with pytest.raises(ValueError):
-            youtube_thumbnail(bad)
-        with pytest.raises(ValueError):
             youtube_embed(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        (f"https://www.youtube.com/watch?v={YT}&t=30s", 30),
+        (f"https://www.youtube.com/watch?v={YT}&t=30", 30),
+        (f"https://youtu.be/{YT}?t=1m30s", 90),
+        (f"https://youtu.be/{YT}?si=abc&t=1h2m3s", 3723),
+        (f"https://m.youtube.com/watch?v={YT}&start=75", 75),
+        (f"https://www.youtube.com/live/{YT}?t=2m", 120),
+        (f"https://www.youtube.com/watch?v={YT}&t=abc", 0),
+        (f"https://www.youtube.com/watch?v={YT}&t=0s", 0),
+        (f"https://www.youtube.com/watch?v={YT}", 0),
+    ],
+)
+def test_a_youtube_start_time_is_kept(raw, seconds):
+    parsed = parse_vlog_url(raw)
+    expected = f"https://www.youtube.com/watch?v={YT}" + (f"&t={seconds}s" if seconds else "")
+    assert parsed.url == expected
+    assert start_seconds(parsed.url) == seconds
+    assert parse_vlog_url(parsed.url) == parsed
 
 
 URL_PIECES = st.sampled_from(

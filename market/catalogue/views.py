@@ -40,7 +40,7 @@ from market.permissions import (
     login_required,
 )
 from market.services.categories import all_categories
-from market.services.errors import DomainError, Invalid
+from market.services.errors import Busy, DomainError, Invalid
 from market.services.photos import (
     MAX_PHOTOS,
     Refusal,
@@ -133,6 +133,12 @@ def _attempt(action: Callable[[], object], done: str | None = None) -> None:
         flash(done, "success")
 
 
+def _busy(field, exc: Busy) -> tuple[int, dict[str, str]]:
+    """Show "busy, try again" beside the upload field; the status and headers to answer with."""
+    field.errors = [str(exc)]
+    return 503, {"Retry-After": str(exc.retry_after)}
+
+
 def _show_errors(form: ProductForm, errors: dict[str, str]) -> None:
     for name, message in errors.items():
         form[name].errors = [message]
@@ -170,7 +176,7 @@ def products(vendor_id: int):
 def new_product(vendor_id: int):
     vendor = _vendor(vendor_id)
     form = NewProductForm(all_categories(), _locale())
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         uploads = _uploads(form.photos.data or [])
         try:
@@ -182,6 +188,8 @@ def new_product(vendor_id: int):
                 # Browsers never keep a chosen file in a form that comes back.
                 form.photos.errors = [_("Choose the photos again, please.")]
             status = 422
+        except Busy as exc:
+            status, headers = _busy(form.photos, exc)
         except Invalid as exc:
             flash(str(exc), "error")
             status = 422
@@ -198,7 +206,7 @@ def new_product(vendor_id: int):
             return _finish(location)
     elif form.is_submitted():
         status = 422
-    return render_template("manage/products_new.html", vendor=vendor, form=form), status
+    return render_template("manage/products_new.html", vendor=vendor, form=form), status, headers
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -242,6 +250,17 @@ def edit_product(product_id: int):
             return redirect(_products_page(product), code=303)
     else:
         status = 422
+    return _edit_page(product, form, categories, conflict=conflict), status
+
+
+def _edit_page(
+    product: Product,
+    form: EditProductForm,
+    categories: list,
+    *,
+    conflict: dict | None = None,
+    photo_form: PhotoUploadForm | None = None,
+) -> str:
     return render_template(
         "manage/products_edit.html",
         vendor=product.vendor,
@@ -249,10 +268,10 @@ def edit_product(product_id: int):
         form=form,
         conflict=conflict,
         category_names={c.slug: c.name_for(_locale()) for c in categories},
-        photo_form=PhotoUploadForm(),
+        photo_form=photo_form or PhotoUploadForm(),
         deleted_photos=deleted_photos(product),
         max_photos=MAX_PHOTOS,
-    ), status
+    )
 
 
 @bp.post("/products/<int:product_id>/availability")
@@ -307,12 +326,22 @@ def _photo_page(photo: Photo) -> str:
     return url_for(".stall_photos", vendor_id=photo.vendor_id, _anchor="photos")
 
 
-def _add_photos(owner: Vendor | Product, form: PhotoUploadForm, location: str):
+def _add_photos(
+    owner: Vendor | Product, form: PhotoUploadForm, location: str, page: Callable[[], str]
+):
+    """Add the chosen photos, then go to ``location``; when the server is too busy to decode
+    them, answer 503 with ``page`` showing the upload form and why."""
     uploads = _uploads(form.photos.data or [])
-    if uploads:
-        _attempt(lambda: _report(*add_photos(owner, uploads, actor=current_user)))
-    else:
+    if not uploads:
         flash(_("Choose one or more photos first."), "error")
+        return _finish(location)
+    try:
+        _report(*add_photos(owner, uploads, actor=current_user))
+    except Busy as exc:
+        status, headers = _busy(form.photos, exc)
+        return page(), status, headers
+    except DomainError as exc:
+        flash(str(exc), "error")
     return _finish(location)
 
 
@@ -331,7 +360,16 @@ def product_photos(product_id: int):
     product = _product(product_id)
     form = PhotoUploadForm()
     location = url_for(".edit_product", product_id=product.id, _anchor="photos")
-    return _add_photos(product, form, location)
+
+    def page() -> str:
+        categories = all_categories()
+        edit_form = EditProductForm(categories, _locale(), formdata=None)
+        edit_form.fill_from(product)
+        edit_form.version.data = product.version
+        edit_form.base.data = json.dumps(product_snapshot(product))
+        return _edit_page(product, edit_form, categories, photo_form=form)
+
+    return _add_photos(product, form, location, page)
 
 
 @bp.route("/vendors/<int:vendor_id>/photos", methods=["GET", "POST"])
@@ -339,18 +377,21 @@ def product_photos(product_id: int):
 def stall_photos(vendor_id: int):
     vendor = _vendor(vendor_id)
     form = PhotoUploadForm()
-    if form.validate_on_submit():
-        return _add_photos(
-            vendor, form, url_for(".stall_photos", vendor_id=vendor.id, _anchor="photos")
+
+    def page() -> str:
+        return render_template(
+            "manage/photos.html",
+            vendor=vendor,
+            form=form,
+            photos=vendor.photos,
+            deleted_photos=deleted_photos(vendor),
+            max_photos=MAX_PHOTOS,
         )
-    return render_template(
-        "manage/photos.html",
-        vendor=vendor,
-        form=form,
-        photos=vendor.photos,
-        deleted_photos=deleted_photos(vendor),
-        max_photos=MAX_PHOTOS,
-    )
+
+    if form.validate_on_submit():
+        location = url_for(".stall_photos", vendor_id=vendor.id, _anchor="photos")
+        return _add_photos(vendor, form, location, page)
+    return page()
 
 
 @bp.post("/photos/<int:photo_id>/move")
@@ -457,7 +498,7 @@ def qris(vendor_id: int):
     vendor = _vendor(vendor_id)
     code = get_qris(vendor)
     form = QrisForm()
-    status = 200
+    status, headers = 200, {}
     if not form.is_submitted() and code is not None:
         form.merchant_name.data = code.merchant_name
     if form.validate_on_submit():
@@ -469,6 +510,8 @@ def qris(vendor_id: int):
                 merchant_name=form.merchant_name.data,
                 upload=uploads[0] if uploads else None,
             )
+        except Busy as exc:
+            status, headers = _busy(form.photo, exc)
         except Invalid as exc:
             flash(str(exc), "error")
             status = 422
@@ -477,13 +520,17 @@ def qris(vendor_id: int):
                 _("Saved. Shoppers see the QRIS code once a volunteer has verified it."), "success"
             )
             return _finish(url_for(".qris", vendor_id=vendor.id))
-    return render_template(
-        "manage/qris.html",
-        vendor=vendor,
-        qris=code,
-        form=form,
-        may_verify=can_publish_vendor(current_user, vendor),
-    ), status
+    return (
+        render_template(
+            "manage/qris.html",
+            vendor=vendor,
+            qris=code,
+            form=form,
+            may_verify=can_publish_vendor(current_user, vendor),
+        ),
+        status,
+        headers,
+    )
 
 
 @bp.post("/vendors/<int:vendor_id>/qris/verify")

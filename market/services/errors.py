@@ -33,3 +33,11 @@ class Conflict(DomainError):
     def __init__(self, message: str, changed: dict | None = None):
         self.changed = changed or {}
         super().__init__(message)
+
+
+class Busy(DomainError):
+    """The server has no room for the work right now; asking again in a moment will do."""
+
+    def __init__(self, message: str, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -3,6 +3,9 @@
 import hashlib
 import io
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +46,16 @@ _TRANSPOSE = {
 _SWAPS_AXES = frozenset({5, 6, 7, 8})
 # How far below the largest variant's width a JPEG may be decoded (see _decode_upright).
 _DRAFT_SLACK = 0.9
+_DEEP_GREYS = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
+# How many decoded pixels _shrink converts at once: a few megabytes, whatever the photo.
+_BAND_PIXELS = 1_000_000
+WIDTHS = (400, 800, 1600)
+# For decode_cost, measured with bench/photo_memory.py: Pillow keeps RGB, like RGBA, in four
+# bytes a pixel.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_DECODER_EXTRA = {"WEBP": 12}
+_BYTES_PER_VARIANT_PIXEL = 16
+_FIXED_COST = 16 * 1024 * 1024
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -55,6 +68,40 @@ class PhotoRejected(ValueError):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+class DecodeBusy(RuntimeError):
+    """No room in the decoding budget came free within the wait."""
+
+
+class DecodeBudget:
+    """The memory one process may spend decoding photos at once, shared by its threads.
+
+    Each piece of work reserves its decode_cost before it starts and waits at most a moment
+    for room: during an upload storm the excess gets a quick "try again" instead of every
+    thread of the worker decoding at once (which took one worker to 2 GB and stalled the
+    public pages behind it)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._used = 0
+        self._room = threading.Condition()
+
+    @contextmanager
+    def reserve(self, cost: int, *, wait: float) -> Iterator[None]:
+        """Hold ``cost`` bytes of the budget for the block; DecodeBusy after ``wait`` s."""
+        if cost > self.limit:
+            raise ValueError("a cost beyond the whole budget can never be reserved")
+        with self._room:
+            if not self._room.wait_for(lambda: self._used + cost <= self.limit, timeout=wait):
+                raise DecodeBusy
+            self._used += cost
+        try:
+            yield
+        finally:
+            with self._room:
+                self._used -= cost
+                self._room.notify_all()
 
 
 @dataclass(frozen=True)
@@ -103,7 +150,8 @@ def process_photo(
     *,
     max_bytes: int,
     max_pixels: int,
-    widths: tuple[int, ...] = (400, 800, 1600),
+    max_memory: int | None = None,
+    widths: tuple[int, ...] = WIDTHS,
     quality: int = 75,
 ) -> ProcessedPhoto:
     """Check an uploaded photo and make its upright, metadata-free WebP variants.
@@ -111,7 +159,8 @@ def process_photo(
     Variants are made for each of ``widths`` up to the photo's own width; a photo narrower
     than the smallest gets one variant at its own width. Raises PhotoRejected, with a message
     for the uploader, for anything that is not a JPEG, PNG, WebP or HEIC/HEIF still image
-    within the limits, or that cannot be decoded completely.
+    within the limits (``max_memory``: the bytes decoding may take, see decode_cost), or that
+    cannot be decoded completely.
     """
     if not widths or min(widths) < 1:
         raise ValueError("widths must be positive")
@@ -120,6 +169,9 @@ def process_photo(
     if len(data) > max_bytes:
         megabytes = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0")
         raise PhotoRejected(_l("The photo is larger than %(mb)s MB.", mb=megabytes))
+
+    if max_memory is not None and decode_cost(data, widths=widths) > max_memory:
+        raise _too_many_pixels()
 
     try:
         with Image.open(io.BytesIO(data), formats=_OPEN_FORMATS) as im:
@@ -132,8 +184,12 @@ def process_photo(
             width, height = (im.height, im.width) if orientation in _SWAPS_AXES else im.size
             chosen = _variant_widths(width, height, widths)
             largest_size = (chosen[-1], _height_for(chosen[-1], width, height))
+            icc_profile = im.info.get("icc_profile")
             largest = _decode_upright(im, orientation, largest_size)
-            largest = _to_srgb(largest, im.info.get("icc_profile"))
+            if largest is im:
+                # Leaving the block frees the decoded pixels, which the variants do not need.
+                largest = im.copy()
+        largest = _to_srgb(largest, icc_profile)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -167,6 +223,54 @@ def process_photo(
     )
 
 
+def decode_cost(data: bytes, *, widths: tuple[int, ...] = WIDTHS) -> int:
+    """The memory, in bytes, that process_photo may need at its peak for ``data``, judged
+    from the file's header alone (nothing is decoded); 0 for a file it refuses unread."""
+    try:
+        with Image.open(io.BytesIO(data), formats=_OPEN_FORMATS) as im:
+            if im.format not in _ACCEPTED_FORMATS or min(im.size) < 1:
+                return 0
+            return _cost(im, widths)
+    except Exception:
+        # Whatever Image.open cannot read, process_photo refuses before decoding anything.
+        return 0
+
+
+def _cost(im: Image.Image, widths: tuple[int, ...]) -> int:
+    """decode_cost of an opened, not yet decoded image (a JPEG is left drafted).
+
+    Measured peaks, per decoded pixel: the decoded image itself (Pillow keeps RGB in 4 bytes,
+    like RGBA), what the decoder holds besides it (WebP and HEIF decode into a buffer of their
+    own first, and WebP keeps a canvas more), and the working copy that _shrink makes; per
+    pixel of the largest variant: the resized copies, the transposition and the sRGB and
+    white-background copies."""
+    stored_w, stored_h = im.size
+    # PNG and WebP may reveal a rotation only once decoded: count the larger of the two shapes.
+    shapes = [(stored_w, stored_h)] if im.format in ("JPEG", "MPO") else [im.size, im.size[::-1]]
+    largest_px = 0
+    for width, height in shapes:
+        try:
+            chosen = _variant_widths(width, height, widths)
+        except PhotoRejected:
+            continue
+        largest_px = max(largest_px, chosen[-1] * _height_for(chosen[-1], width, height))
+    if im.format in ("JPEG", "MPO"):
+        orientation = _orientation(im)
+        width, height = (stored_h, stored_w) if orientation in _SWAPS_AXES else im.size
+        chosen = _variant_widths(width, height, widths)
+        size = (chosen[-1], _height_for(chosen[-1], width, height))
+        _draft(im, (size[1], size[0]) if orientation in _SWAPS_AXES else size)
+    decoded_px = im.width * im.height
+    per_pixel = _BYTES_PER_PIXEL.get(im.mode, 4) + _DECODER_EXTRA.get(im.format, 0)
+    factor = max(1, math.isqrt(decoded_px // max(1, largest_px)))
+    return (
+        decoded_px * per_pixel
+        + int(decoded_px / factor**2) * 4
+        + largest_px * _BYTES_PER_VARIANT_PIXEL
+        + _FIXED_COST
+    )
+
+
 def _height_for(variant_width: int, width: int, height: int) -> int:
     # The same rounding as Photo.height_for, so width/height attributes match the files.
     return max(1, round(height * variant_width / width))
@@ -196,34 +300,68 @@ def _orientation(im: Image.Image) -> int:
     return value if value in _TRANSPOSE else 1
 
 
+def _draft(im: Image.Image, stored_size: tuple[int, int]) -> None:
+    # libjpeg can decode at 1/2, 1/4 or 1/8 scale, which saves most of the time and memory;
+    # draft() only works before anything has loaded the pixels. The slack lets a portrait
+    # 4000x3000 photo decode at 1500 px wide for its 1600 px variant (a 7% upscale nobody
+    # sees) instead of decoding all 12 MP.
+    im.draft("RGB", tuple(max(1, math.ceil(side * _DRAFT_SLACK)) for side in stored_size))
+
+
 def _decode_upright(im: Image.Image, orientation: int, size: tuple[int, int]) -> Image.Image:
     """Decode ``im`` and return it upright at ``size`` (width, height after orientation)."""
     swaps_axes = orientation in _SWAPS_AXES
     stored_size = (size[1], size[0]) if swaps_axes else size
     if im.format in ("JPEG", "MPO"):
-        # libjpeg can decode at 1/2, 1/4 or 1/8 scale, which saves most of the time and
-        # memory; draft() only works before anything has loaded the pixels. The slack lets a
-        # portrait 4000x3000 photo decode at 1500 px wide for its 1600 px variant (a 7%
-        # upscale nobody sees) instead of decoding all 12 MP.
-        im.draft("RGB", tuple(max(1, math.ceil(side * _DRAFT_SLACK)) for side in stored_size))
+        _draft(im, stored_size)
     im.load()
-    decoded: Image.Image = im
-    if decoded.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16-bit greys: scale to 8 bits instead of letting convert() clip everything bright.
-        decoded = decoded.convert("I").point(lambda value: value / 256).convert("L")
-    elif decoded.mode not in ("L", "LA", "RGB", "RGBA", "CMYK") or "transparency" in decoded.info:
-        # Palettes and bilevel images cannot be resampled smoothly; a transparent colour
-        # must become real alpha first.
-        decoded = decoded.convert("RGBA" if _has_alpha(decoded) else "RGB")
+    decoded = _shrink(im, stored_size)
     if decoded.size != stored_size:
-        # reducing_gap first shrinks by a whole factor with a box filter, then Lanczos does
-        # the rest: nearly the same result as Lanczos alone for a fraction of the time.
-        decoded = decoded.resize(stored_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # _shrink left less than a factor of two: Lanczos alone does the rest well.
+        decoded = decoded.resize(stored_size, Image.Resampling.LANCZOS)
     # Transpose by the orientation read before draft(), the one the sizes were computed
     # for, rather than reading the EXIF block again (as ImageOps.exif_transpose would).
     if orientation in _TRANSPOSE:
         decoded = decoded.transpose(_TRANSPOSE[orientation])
     return decoded
+
+
+def _working_mode(im: Image.Image) -> str:
+    """The mode that resamples smoothly: palettes and bilevel images cannot, and a
+    transparent colour must become real alpha first; 16-bit greys become 8-bit greys."""
+    if im.mode in _DEEP_GREYS:
+        return "L"
+    if im.mode in ("L", "LA", "RGB", "RGBA", "CMYK") and "transparency" not in im.info:
+        return im.mode
+    return "RGBA" if _has_alpha(im) else "RGB"
+
+
+def _in_working_mode(im: Image.Image, mode: str) -> Image.Image:
+    if im.mode == mode:
+        return im
+    if im.mode in _DEEP_GREYS:
+        # Scaled to 8 bits instead of letting convert() clip everything bright.
+        return im.convert("I").point(lambda value: value / 256).convert("L")
+    return im.convert(mode)
+
+
+def _shrink(im: Image.Image, stored_size: tuple[int, int]) -> Image.Image:
+    """The decoded ``im`` in its working mode, box-reduced by the largest whole factor that
+    keeps it at least ``stored_size``.
+
+    A band of rows at a time: converting a palette or 16-bit image whole, or the premultiplied
+    copy that reducing an RGBA image makes, would each hold a second full-size copy beside
+    the decoded pixels, which for a 50-megapixel PNG means hundreds of megabytes more."""
+    factor = max(1, min(im.width // stored_size[0], im.height // stored_size[1]))
+    mode = _working_mode(im)
+    if factor == 1 and mode == im.mode:
+        return im
+    rows = max(1, _BAND_PIXELS // (im.width * factor)) * factor
+    shrunk = Image.new(mode, (-(-im.width // factor), -(-im.height // factor)))
+    for top in range(0, im.height, rows):
+        band = _in_working_mode(im.crop((0, top, im.width, min(top + rows, im.height))), mode)
+        shrunk.paste(band.reduce(factor), (0, top // factor))
+    return shrunk
 
 
 def _has_alpha(im: Image.Image) -> bool:

@@ -6,7 +6,8 @@ hash. Every change is audited in the same commit as the change itself.
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,9 +18,16 @@ from market import text
 from market.extensions import db
 from market.models import Photo, Product, User, Vendor, utcnow
 from market.services.audit import record
-from market.services.errors import Invalid
+from market.services.errors import Busy, Invalid
 from market.services.fields import too_long
-from market.services.imaging import PhotoRejected, ProcessedPhoto, process_photo, variant_key
+from market.services.imaging import (
+    DecodeBusy,
+    PhotoRejected,
+    ProcessedPhoto,
+    decode_cost,
+    process_photo,
+    variant_key,
+)
 from market.services.ordering import move, next_position
 from market.services.soft_delete import check_live_product, check_live_vendor
 
@@ -37,7 +45,27 @@ def process_upload(data: bytes) -> ProcessedPhoto:
         data,
         max_bytes=current_app.config["MARKET_PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["MARKET_PHOTO_MAX_PIXELS"],
+        max_memory=current_app.extensions["market_decode_budget"].limit,
     )
+
+
+@contextmanager
+def _room_to_decode(uploads: list["Upload"]) -> Iterator[None]:
+    """Reserve the worker's memory for decoding ``uploads`` one after the other; Busy when
+    none comes free within a moment. Nothing has been saved when Busy is raised."""
+    budget = current_app.extensions["market_decode_budget"]
+    # A file costing more than the whole budget is refused unread by the pipeline.
+    costs = [cost for upload in uploads if (cost := decode_cost(upload.data)) <= budget.limit]
+    wait = current_app.config["MARKET_PHOTO_BUSY_SECONDS"]
+    try:
+        with budget.reserve(max(costs, default=0), wait=wait):
+            yield
+    except DecodeBusy:
+        log.warning("photo upload answered busy: no decoding room within %s s", wait)
+        raise Busy(
+            str(_l("Many photos are being processed right now. Try again in a moment.")),
+            retry_after=max(1, wait),
+        ) from None
 
 
 class PhotoNotStored(Invalid):
@@ -106,7 +134,8 @@ def _shown_name(filename: str) -> str:
 def process_uploads(
     uploads: Iterable[Upload], *, taken: set[str], room: int
 ) -> tuple[list[ProcessedPhoto], list[Refusal]]:
-    """Run each file through the pipeline; nothing is stored yet.
+    """Run each file through the pipeline; nothing is stored yet. Raises Busy when the
+    worker has no memory free to decode them in.
 
     ``taken`` holds the content hashes the owner already shows: the same photo is not added
     twice. ``room`` is how many more photos the owner may have.
@@ -119,21 +148,22 @@ def process_uploads(
     accepted: list[ProcessedPhoto] = []
     refused: list[Refusal] = []
     seen = set(taken)
-    for upload in uploads:
-        name = _shown_name(upload.filename)
-        if hashlib.sha256(upload.data).hexdigest() in seen:
-            refused.append(Refusal(name, str(_l("This photo is already there."))))
-            continue
-        if len(accepted) >= room:
-            refused.append(Refusal(name, _no_room()))
-            continue
-        try:
-            processed = process_upload(upload.data)
-        except PhotoRejected as exc:
-            refused.append(Refusal(name, str(exc.message)))
-            continue
-        seen.add(processed.content_hash)
-        accepted.append(processed)
+    with _room_to_decode(uploads):
+        for upload in uploads:
+            name = _shown_name(upload.filename)
+            if hashlib.sha256(upload.data).hexdigest() in seen:
+                refused.append(Refusal(name, str(_l("This photo is already there."))))
+                continue
+            if len(accepted) >= room:
+                refused.append(Refusal(name, _no_room()))
+                continue
+            try:
+                processed = process_upload(upload.data)
+            except PhotoRejected as exc:
+                refused.append(Refusal(name, str(exc.message)))
+                continue
+            seen.add(processed.content_hash)
+            accepted.append(processed)
     return accepted, refused
 
 

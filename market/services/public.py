@@ -33,6 +33,7 @@ from market.models.product import product_category
 from market.models.vendor import vendor_category
 from market.services.errors import NotFound
 from market.services.prices import price_label
+from market.services.vlog_links import SHOWN_TO_SHOPPERS
 from market.services.whatsapp import chat_link
 
 SELECTION_SIZE = 8
@@ -351,10 +352,10 @@ def public_products_query(vendor: Vendor) -> Select:
     )
 
 
-def _load_related(instance, model, relationship, order) -> None:
+def _load_related(instance, model, relationship, order, *conditions) -> None:
     # One plain query per relationship, without re-selecting the instance as options would.
     items = db.session.scalars(
-        select(model).where(with_parent(instance, relationship)).order_by(order)
+        select(model).where(with_parent(instance, relationship), *conditions).order_by(order)
     )
     set_committed_value(instance, relationship.key, list(items))
 
@@ -374,7 +375,7 @@ def vendor_details(vendor: Vendor) -> None:
 def vendor_page(vendor: Vendor, page: int, per_page: int) -> VendorPage:
     """A stall: its categories, vlogs, photos and a page of its products."""
     _load_related(vendor, Category, Vendor.categories, Category.position)
-    _load_related(vendor, VlogLink, Vendor.vlogs, VlogLink.position)
+    _load_related(vendor, VlogLink, Vendor.vlogs, VlogLink.position, SHOWN_TO_SHOPPERS)
     products = paginate(public_products_query(vendor), page, per_page)
     for product in products.items:
         set_committed_value(product, "vendor", vendor)
@@ -391,7 +392,7 @@ class ProductPage:
 def product_page(product: Product, more: int = 4) -> ProductPage:
     """A product with its categories, vlogs and photos, and a few others of the same stall."""
     _load_related(product, Category, Product.categories, Category.position)
-    _load_related(product, VlogLink, Product.vlogs, VlogLink.position)
+    _load_related(product, VlogLink, Product.vlogs, VlogLink.position, SHOWN_TO_SHOPPERS)
     others = []
     if more:
         others = db.session.scalars(

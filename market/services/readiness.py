@@ -12,6 +12,7 @@ from sqlalchemy import case, exists, func, select
 from market.extensions import db
 from market.models import Photo, Product, Vendor, VendorStatus, VlogLink
 from market.services.vendors import PROFILE_LABELS
+from market.services.vlog_links import SHOWN_TO_SHOPPERS
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def vendor_facts(vendor_ids: Iterable[int]) -> dict[int, VendorFacts]:
             .where(
                 VlogLink.vendor_id.in_(ids),
                 VlogLink.deleted_at.is_(None),
+                SHOWN_TO_SHOPPERS,
                 Product.deleted_at.is_(None),
             )
             .group_by(VlogLink.vendor_id)

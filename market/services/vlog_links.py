@@ -20,6 +20,9 @@ from market.services.vlogs import VlogRejected, parse_vlog_url
 
 MAX_VLOG_TITLE = 120
 MAX_VLOGS = 20
+# Links to other sites were accepted before only the known platforms were; they stay in the
+# back office, marked for a volunteer to replace, but shoppers never see them.
+SHOWN_TO_SHOPPERS = VlogLink.platform != VlogPlatform.OTHER
 
 
 def list_vlogs(vendor: Vendor) -> list[VlogLink]:

@@ -31,6 +31,9 @@ _PLATFORM_DOMAINS = {
     VlogPlatform.INSTAGRAM: ("instagram.com", "instagr.am"),
     VlogPlatform.FACEBOOK: ("facebook.com", "fb.watch", "fb.com"),
 }
+# t=1h2m3s, t=1m30s, t=90s or t=90.
+_START_TIME = re.compile(r"(?:(\d{1,2})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
+_MAX_START = 24 * 3600
 # 11-character path words that would otherwise pass for YouTube ids after /embed/.
 _YOUTUBE_NOT_IDS = frozenset({"videoseries", "live_stream"})
 
@@ -64,11 +67,12 @@ def _not_a_link() -> VlogRejected:
 
 
 def parse_vlog_url(raw: str) -> ParsedVlog:
-    """Check a pasted video link and recognise YouTube, TikTok, Instagram and Facebook videos.
+    """Check a pasted video link of YouTube, TikTok, Instagram or Facebook and recognise it.
 
-    Links without a scheme get https; http is upgraded. Anything that is not a plain public
-    web link is refused with VlogRejected: other schemes (javascript:, data:, file:, …),
-    credentials in the host, spaces or control characters, IP addresses, overlong links.
+    Links without a scheme get https; http is upgraded; a YouTube start time (t=1m30s,
+    start=90) is kept. Refused with VlogRejected: links to any other site, other schemes
+    (javascript:, data:, file:, …), credentials in the host, spaces or control characters,
+    IP addresses, overlong links.
     """
     text = (raw or "").strip()
     if not text:
@@ -99,10 +103,13 @@ def parse_vlog_url(raw: str) -> ParsedVlog:
     kept = f"https://{netloc}{path}" + (f"?{query}" if query else "")
 
     platform = _platform_of(host)
-    parser = _PARSERS.get(platform)
-    parsed = (
-        parser(host, path, query, kept) if parser else ParsedVlog(kept, VlogPlatform.OTHER, None)
-    )
+    if platform == VlogPlatform.OTHER:
+        # A shopper trusts what a stall page links to: only the platforms Pasar recognises
+        # (and can name on the button) are kept, never a look-alike page of any other site.
+        raise VlogRejected(
+            _l("Only links to YouTube, TikTok, Instagram or Facebook videos can be added.")
+        )
+    parsed = _PARSERS[platform](host, path, query, kept)
     if len(parsed.url) > MAX_URL_LENGTH:
         raise _too_long()
     return parsed
@@ -175,14 +182,36 @@ def _youtube(host: str, path: str, query: str, kept: str) -> ParsedVlog:
         return ParsedVlog(kept, VlogPlatform.YOUTUBE, None)
     if not candidate or not _YOUTUBE_ID.fullmatch(candidate):
         raise _incomplete()
-    # The canonical form drops share trackers (si=, feature=, pp=) and mobile hosts.
+    # The canonical form drops share trackers (si=, feature=, pp=) and mobile hosts, but keeps
+    # the moment the vendor chose to start at. Shorts have no start time.
     if shorts:
         return ParsedVlog(
             f"https://www.youtube.com/shorts/{candidate}", VlogPlatform.YOUTUBE, candidate
         )
+    start = _start_seconds(query)
     return ParsedVlog(
-        f"https://www.youtube.com/watch?v={candidate}", VlogPlatform.YOUTUBE, candidate
+        f"https://www.youtube.com/watch?v={candidate}" + (f"&t={start}s" if start else ""),
+        VlogPlatform.YOUTUBE,
+        candidate,
     )
+
+
+def _start_seconds(query: str) -> int:
+    """YouTube's start time: t=90, t=90s, t=1m30s, t=1h2m3s or start=90; 0 when absent."""
+    for name in ("t", "start"):
+        value = _first_query_value(query, name)
+        if value is None:
+            continue
+        match = _START_TIME.fullmatch(value)
+        if match and any(match.groups()):
+            hours, minutes, seconds = (int(part or 0) for part in match.groups())
+            return min(hours * 3600 + minutes * 60 + seconds, _MAX_START)
+    return 0
+
+
+def start_seconds(url: str) -> int:
+    """The start time kept in a YouTube link made by parse_vlog_url; 0 for none."""
+    return _start_seconds(urlsplit(url).query)
 
 
 def _tiktok(host: str, path: str, query: str, kept: str) -> ParsedVlog:
@@ -281,11 +310,8 @@ def _checked_youtube_id(video_id: str) -> str:
     return video_id
 
 
-def youtube_thumbnail(video_id: str) -> str:
-    """The still image shown in the click-to-load facade before the player is fetched."""
-    return f"https://i.ytimg.com/vi/{_checked_youtube_id(video_id)}/hqdefault.jpg"
-
-
-def youtube_embed(video_id: str) -> str:
-    """The privacy-enhanced player, started when the shopper clicks the facade."""
-    return f"https://www.youtube-nocookie.com/embed/{_checked_youtube_id(video_id)}?autoplay=1"
+def youtube_embed(video_id: str, start: int = 0) -> str:
+    """The privacy-enhanced player, started when the shopper taps the facade (at ``start``
+    seconds)."""
+    embed = f"https://www.youtube-nocookie.com/embed/{_checked_youtube_id(video_id)}?autoplay=1"
+    return embed + (f"&start={int(start)}" if start > 0 else "")
