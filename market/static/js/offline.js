@@ -27,6 +27,11 @@
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(ui.dataset.worker, { scope: ui.dataset.scope }).catch(() => {});
+    // The page that installed the worker came from the network before the worker was there:
+    // fetched once more through it, so that it too opens without signal.
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      fetch(location.href, { credentials: "same-origin" }).catch(() => {});
+    });
     navigator.serviceWorker.addEventListener("message", (event) => {
       if (event.data && event.data.type === "outbox") showOutbox();
     });
@@ -112,8 +117,19 @@
     form.prepend(note);
   }
 
+  // A draft belongs to the page it is typed on while that page is open: another tab showing
+  // the same form must not take it over (each would then save over the other's typing).
+  async function openElsewhere(form) {
+    if (!navigator.locks) return false;
+    const name = `pasar-draft:${form.dataset.draft}`;
+    const { held } = await navigator.locks.query();
+    navigator.locks.request(name, () => new Promise(() => {})); // held until the page closes
+    return held.some((lock) => lock.name === name);
+  }
+
   async function restoreDraft(form) {
     const fresh = snapshot(form);
+    if (await openElsewhere(form)) return;
     const saved = await db.get(form.dataset.draft, drafts);
     // Hidden fields come back too: a draft typed against an older version of a record then
     // meets the conflict page when it is saved, instead of overwriting the newer values.
