@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 1
 THREADS ?= 8
 
-.PHONY: run serve test install install-test assets lint translations bench lighthouse clean
+.PHONY: run serve test install install-test assets vendor-js lint translations bench lighthouse clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,22 @@ assets:
 	$(BIN)/pybabel compile -d market/translations >/dev/null
 	$(FLASK) digest clean >/dev/null
 	$(FLASK) digest compile >/dev/null
+
+# Third-party browser files for the back office's offline support (Workbox in the service worker,
+# idb-keyval for drafts and the outbox), copied from node_modules and committed, so that `make run`
+# needs no npm. After changing their versions in package.json: `make vendor-js`, then commit.
+VENDOR_JS := market/static/vendor
+WORKBOX_MODULES := core routing strategies expiration
+vendor-js:
+	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR_JS)
+	@# Source maps are not shipped: drop the comments that point at them.
+	for name in $(WORKBOX_MODULES); do \
+		sed '/sourceMappingURL=/d' node_modules/workbox-$$name/build/workbox-$$name.prod.js \
+			> $(VENDOR_JS)/workbox-$$name.js; done
+	sed '/sourceMappingURL=/d' node_modules/idb-keyval/dist/umd.js > $(VENDOR_JS)/idb-keyval.js
+	cp node_modules/workbox-core/LICENSE $(VENDOR_JS)/LICENSE-workbox.txt
+	cp node_modules/idb-keyval/LICENCE $(VENDOR_JS)/LICENSE-idb-keyval.txt
 
 run: install
 	$(FLASK) db upgrade

@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from market import web
+from market import idempotency, web
 from market.config import load_settings
 from market.events import register_session_hooks
 from market.extensions import (
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_session_hooks()
     register_template_helpers(app)
     web.register_request_hooks(app)
+    idempotency.register_hooks(app)
     web.register_error_handlers(app)
     register_middleware(app)
     return app
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
     from market.catalogue.views import bp as catalogue_bp
+    from market.manage.offline import bp as offline_bp
     from market.manage.views import bp as manage_bp
     from market.storefront.views import bp as storefront_bp
 
@@ -72,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(offline_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 

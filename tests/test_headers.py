@@ -43,7 +43,7 @@ def public_paths(site) -> dict[str, str]:
         "method not allowed": "/auth/logout",
         "static": "/static/css/app.css",
         "fingerprinted static": "/static/" + MANIFEST["css/app.css"],
-        "static script": "/static/" + MANIFEST["js/upload.js"],
+        "static script": "/static/" + MANIFEST["js/offline.js"],
         "favicon": "/favicon.ico",
         "photo": f"/media/{photo.key(photo.variants[0])}",
         "robots": "/robots.txt",

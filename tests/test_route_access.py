@@ -82,6 +82,9 @@ PUBLIC = {
     "auth.login": "the way in",
     "auth.logout": "ends the session of whoever asks; nothing to protect",
     "auth.claim": "a vendor's invitation: the secret token in the link is the permission",
+    "offline.manifest": "the back office's web app manifest: names and icons, no one's data",
+    "offline.service_worker": "the back office's service worker script, the same for everyone",
+    "offline.offline_page": "what the service worker shows without signal; fetched without cookies",
 }
 
 
@@ -528,6 +531,9 @@ def test_public_routes_answer_anyone(client, ctx):
         f"/media/{photo.key(photo.variants[0])}",
         "/favicon.ico",
         "/api/openapi.json",
+        "/manage/manifest.webmanifest",
+        "/manage/sw.js",
+        "/manage/offline",
         "/api/v1/markets",
         f"/api/v1/markets/{market}/vendors/{vendor}/products/{product}",
         "/auth/login",

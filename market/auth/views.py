@@ -124,7 +124,11 @@ def logout():
         accounts.end_sessions(user)
     session.clear()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("storefront.index"))
+    response = redirect(url_for("storefront.index"))
+    # Nothing of this user stays on the phone (the back office's cached pages, drafts and
+    # outbox), also when the page's own script did not run.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -115,13 +114,6 @@ def _flash_refusals(refused: list[Refusal]) -> None:
         )
 
 
-def _finish(location: str):
-    """After an upload: a redirect, or for upload.js (which asked for JSON) where to go next."""
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(location=location)
-    return redirect(location, code=303)
-
-
 def _attempt(action: Callable[[], object], done: str | None = None) -> None:
     """Run a small action; a broken rule becomes an error message instead of a change."""
     try:
@@ -203,7 +195,7 @@ def new_product(vendor_id: int):
                 )
                 location = url_for(".edit_product", product_id=product.id, _anchor="photos")
             _flash_refusals(refused)
-            return _finish(location)
+            return redirect(location, code=303)
     elif form.is_submitted():
         status = 422
     return render_template("manage/products_new.html", vendor=vendor, form=form), status, headers
@@ -334,7 +326,7 @@ def _add_photos(
     uploads = _uploads(form.photos.data or [])
     if not uploads:
         flash(_("Choose one or more photos first."), "error")
-        return _finish(location)
+        return redirect(location, code=303)
     try:
         _report(*add_photos(owner, uploads, actor=current_user))
     except Busy as exc:
@@ -342,7 +334,7 @@ def _add_photos(
         return page(), status, headers
     except DomainError as exc:
         flash(str(exc), "error")
-    return _finish(location)
+    return redirect(location, code=303)
 
 
 def _report(added: list[Photo], refused: list[Refusal]) -> None:
@@ -519,7 +511,7 @@ def qris(vendor_id: int):
             flash(
                 _("Saved. Shoppers see the QRIS code once a volunteer has verified it."), "success"
             )
-            return _finish(url_for(".qris", vendor_id=vendor.id))
+            return redirect(url_for(".qris", vendor_id=vendor.id), code=303)
     return (
         render_template(
             "manage/qris.html",

@@ -153,7 +153,7 @@ def vendor_new():
             duplicates = error.vendors
         else:
             flash(_("Draft saved: %(name)s.", name=vendor.business_name), "success")
-            return redirect(url_for(".vendor", vendor_id=vendor.id, saved=1))
+            return redirect(url_for(".vendor", vendor_id=vendor.id))
     return render_template("manage/vendor_form.html", form=form, duplicates=duplicates, vendor=None)
 
 
@@ -174,7 +174,6 @@ def vendor(vendor_id: int):
         can_edit=can_edit_vendor(current_user, vendor),
         can_publish=can_publish_vendor(current_user, vendor),
         can_moderate=can_moderate_vendor(current_user, vendor),
-        saved=request.args.get("saved") == "1",
         delete_form=ReasonForm(prefix="delete"),
         withdraw_form=ReasonForm(prefix="withdraw"),
     )

@@ -2,6 +2,7 @@
 
 from market.models.audit import AuditEvent
 from market.models.base import TimestampMixin, utcnow
+from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
 from market.models.product import Availability, PriceKind, Product
@@ -13,6 +14,7 @@ __all__ = [
     "Availability",
     "Category",
     "ContactClick",
+    "IdempotencyKey",
     "Invitation",
     "Market",
     "MarketStaff",

@@ -1,0 +1,137 @@
+"""Idempotency keys for the back office's form posts.
+
+The phone's outbox sends every queued form with a key (the Idempotency-Key header, or the
+idempotency_key field when the browser posts the form itself). A retry after a lost answer must
+not register a second vendor, product or photo: the first request with a key claims it inside
+the view's own transaction, so the claim is committed exactly when the view's changes are;
+a later copy finds it and gets the first answer again (where it redirected) without running the
+view. Two copies at the same moment collide on the unique (user, key) constraint.
+"""
+
+import re
+import time
+
+from flask import Flask, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
+
+from market.extensions import db
+from market.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+FIELD = "idempotency_key"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+REPLAYED_HEADER = "Idempotent-Replayed"
+# A copy that arrives while the first is finishing waits this long for the first's answer.
+OUTCOME_WAIT_SECONDS = 5.0
+
+
+def register_hooks(app: Flask) -> None:
+    app.before_request(_claim)
+    app.after_request(_record)
+
+
+def request_key() -> str | None:
+    """The key of a logged-in user's POST, if it carries one; a malformed key is refused."""
+    if request.method != "POST" or not current_user.is_authenticated:
+        return None
+    key = request.headers.get(HEADER) or request.form.get(FIELD)
+    if not key:
+        return None
+    if not KEY_PATTERN.fullmatch(key):
+        raise BadRequest("malformed idempotency key")
+    return key
+
+
+def _applied(user_id: int, key: str) -> IdempotencyKey | None:
+    return db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
+
+
+def _outcome(user_id: int, key: str) -> IdempotencyKey | None:
+    """The applied key, once its first request has recorded where it went (its changes and
+    the key are committed a moment before the answer is recorded)."""
+    deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
+    while True:
+        earlier = _applied(user_id, key)
+        if earlier is None or earlier.status_code is not None or time.monotonic() > deadline:
+            return earlier
+        # A new transaction sees the other request's commit (SQLite keeps a snapshot).
+        db.session.rollback()
+        time.sleep(0.05)
+
+
+def _claim() -> Response | None:
+    key = request_key()
+    if key is None:
+        return None
+    user_id = current_user.id
+    earlier = _outcome(user_id, key)
+    if earlier is None:
+        claim = IdempotencyKey(user_id=user_id, key=key, path=request.path[:500])
+        db.session.add(claim)
+        try:
+            # PostgreSQL makes a concurrent copy wait here until the first one commits or
+            # rolls back; SQLite's write lock (BEGIN IMMEDIATE for posts) does the same earlier.
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            earlier = _outcome(user_id, key)
+        else:
+            g.idempotency_claim_id = claim.id
+            return None
+    return _replay(earlier)
+
+
+def _replay(earlier: IdempotencyKey | None) -> Response:
+    # Without a recorded place to go (the first copy is still finishing), the stall's own
+    # home is a safe answer: nothing is applied twice either way.
+    location = (earlier.location if earlier else None) or url_for("manage.home")
+    flash(_("This was already sent and saved; it was not saved twice."), "info")
+    if request.accept_mimetypes.best == "application/json":
+        response = jsonify(location=location)
+    else:
+        response = redirect(location, code=303)
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _outcome_location(response: Response) -> str | None:
+    if response.location:
+        return response.location
+    if response.is_json:
+        body = response.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("location"), str):
+            return body["location"]
+    return None
+
+
+def _record(response: Response) -> Response:
+    claim_id = g.pop("idempotency_claim_id", None)
+    if claim_id is None:
+        return response
+    # Whatever the view left uncommitted is dropped, as the end of the request would drop it;
+    # the claim survives only if the view committed it together with its changes.
+    db.session.rollback()
+    try:
+        if response.status_code < 400:
+            location = _outcome_location(response)
+            db.session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.id == claim_id)
+                .values(status_code=response.status_code, location=location and location[:500])
+            )
+        else:
+            # Refused (invalid input, a conflict): nothing was applied, so sending the same
+            # form again must be judged again.
+            db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim_id))
+        db.session.commit()
+    except SQLAlchemyError:
+        # The answer stands; a replay without a recorded outcome goes to the home page.
+        db.session.rollback()
+    return response
