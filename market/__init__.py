@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
     from market.catalogue.views import bp as catalogue_bp
+    from market.manage.quick import bp as quick_bp
     from market.manage.views import bp as manage_bp
     from market.storefront.views import bp as storefront_bp
 
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(quick_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 

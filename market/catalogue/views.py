@@ -96,13 +96,13 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _uploads(files: Iterable[FileStorage | None]) -> list[Upload]:
+def uploads_from(files: Iterable[FileStorage | None]) -> list[Upload]:
     # One byte over the limit is enough for the pipeline to refuse a file by its size.
     limit = current_app.config["MARKET_PHOTO_MAX_BYTES"] + 1
     return [Upload(f.filename or "", f.stream.read(limit)) for f in files if f and f.filename]
 
 
-def _flash_refusals(refused: list[Refusal]) -> None:
+def flash_refusals(refused: list[Refusal]) -> None:
     for refusal in refused:
         flash(
             _("Not added: %(file)s. %(reason)s", file=refusal.filename, reason=refusal.message),
@@ -110,7 +110,7 @@ def _flash_refusals(refused: list[Refusal]) -> None:
         )
 
 
-def _finish(location: str):
+def finish_upload(location: str):
     """After an upload: a redirect, or for upload.js (which asked for JSON) where to go next."""
     if request.accept_mimetypes.best == "application/json":
         return jsonify(location=location)
@@ -144,8 +144,17 @@ def _base_snapshot(raw: str | None) -> dict | None:
 # --- products -------------------------------------------------------------------------------
 
 
+def _back_home(anchor: str) -> str | None:
+    """The vendor's home lists the goods with the same small forms: they lead back there."""
+    if request.form.get("back") == "home":
+        return url_for("manage.home", _anchor=anchor)
+    return None
+
+
 def _products_page(product: Product) -> str:
-    return url_for(".products", vendor_id=product.vendor_id, _anchor=f"product-{product.id}")
+    return _back_home(f"product-{product.id}") or url_for(
+        ".products", vendor_id=product.vendor_id, _anchor=f"product-{product.id}"
+    )
 
 
 @bp.get("/vendors/<int:vendor_id>/products")
@@ -167,7 +176,7 @@ def new_product(vendor_id: int):
     form = NewProductForm(all_categories(), _locale())
     status = 200
     if form.validate_on_submit():
-        uploads = _uploads(form.photos.data or [])
+        uploads = uploads_from(form.photos.data or [])
         try:
             fields = clean_product(form.raw())
             product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
@@ -189,8 +198,8 @@ def new_product(vendor_id: int):
                     _("“%(name)s” is saved. Now add a photo of it.", name=product.name), "success"
                 )
                 location = url_for(".edit_product", product_id=product.id, _anchor="photos")
-            _flash_refusals(refused)
-            return _finish(location)
+            flash_refusals(refused)
+            return finish_upload(location)
     elif form.is_submitted():
         status = 422
     return render_template("manage/products_new.html", vendor=vendor, form=form), status
@@ -279,7 +288,10 @@ def product_delete(product_id: int):
             name=product.name,
         ),
     )
-    return redirect(url_for(".products", vendor_id=product.vendor_id, _anchor="deleted"), code=303)
+    location = _back_home(f"deleted-{product.vendor_id}") or url_for(
+        ".products", vendor_id=product.vendor_id, _anchor="deleted"
+    )
+    return redirect(location, code=303)
 
 
 @bp.post("/products/<int:product_id>/restore")
@@ -303,12 +315,12 @@ def _photo_page(photo: Photo) -> str:
 
 
 def _add_photos(owner: Vendor | Product, form: PhotoUploadForm, location: str):
-    uploads = _uploads(form.photos.data or [])
+    uploads = uploads_from(form.photos.data or [])
     if uploads:
         _attempt(lambda: _report(*add_photos(owner, uploads, actor=current_user)))
     else:
         flash(_("Choose one or more photos first."), "error")
-    return _finish(location)
+    return finish_upload(location)
 
 
 def _report(added: list[Photo], refused: list[Refusal]) -> None:
@@ -317,7 +329,7 @@ def _report(added: list[Photo], refused: list[Refusal]) -> None:
             ngettext("%(num)d photo added.", "%(num)d photos added.", len(added)),
             "success",
         )
-    _flash_refusals(refused)
+    flash_refusals(refused)
 
 
 @bp.post("/products/<int:product_id>/photos")
@@ -325,7 +337,9 @@ def _report(added: list[Photo], refused: list[Refusal]) -> None:
 def product_photos(product_id: int):
     product = _product(product_id)
     form = PhotoUploadForm()
-    location = url_for(".edit_product", product_id=product.id, _anchor="photos")
+    location = _back_home(f"product-{product.id}") or url_for(
+        ".edit_product", product_id=product.id, _anchor="photos"
+    )
     return _add_photos(product, form, location)
 
 
@@ -456,7 +470,7 @@ def qris(vendor_id: int):
     if not form.is_submitted() and code is not None:
         form.merchant_name.data = code.merchant_name
     if form.validate_on_submit():
-        uploads = _uploads([form.photo.data])
+        uploads = uploads_from([form.photo.data])
         try:
             save_qris(
                 vendor,
@@ -471,7 +485,7 @@ def qris(vendor_id: int):
             flash(
                 _("Saved. Shoppers see the QRIS code once a volunteer has verified it."), "success"
             )
-            return _finish(url_for(".qris", vendor_id=vendor.id))
+            return finish_upload(url_for(".qris", vendor_id=vendor.id))
     return render_template(
         "manage/qris.html",
         vendor=vendor,
