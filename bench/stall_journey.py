@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
 from tests.e2e.stall_journey import PHONE_360, make_photos, run_journey  # noqa: E402
@@ -43,7 +43,9 @@ def main() -> None:
         with serve(env) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(base_url=url, **PHONE_360)
+            # A photo takes half a minute to go up at 750 kbps.
             context.set_default_timeout(600_000)
+            expect.set_options(timeout=600_000)
             page = context.new_page()
             log_in(page, "relawan@example.org")
             figures = measure(page, photos, args)

@@ -5,7 +5,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from market.services.demo import demo_image
+from market.seed.demo import demo_image
 from sqlalchemy import func, select
 
 from market.extensions import db
