@@ -112,7 +112,7 @@ def write(figures: dict, args) -> None:
         f"| taps (clicks, ticks, file choices) | {figures['taps']} |",
         f"| fields typed | {figures['typed']} |",
         f"| page loads (documents) | {figures['page_loads']} |",
-        f"| requests with photos | {figures['uploads']} |",
+        f"| multipart form posts (register, goods, Done) | {figures['uploads']} |",
         f"| bytes sent | {figures['bytes_sent']:,} ({megabytes:.1f} MB) |",
         f"| time, first tap to invitation | {figures['seconds']:.0f} s |",
         "",

@@ -5,11 +5,11 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from market.seed.demo import demo_image
 from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import AuditEvent, Availability, Photo, Product, Vendor, VendorStatus, VlogLink
+from market.seed.demo import demo_image
 from market.services.consent import CONSENT_VERSION, consent_text
 from market.services.readiness import vendor_checklist
 from tests.conftest import EVERYONE, ROLES, category, csrf_token, login, make_product

@@ -66,21 +66,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def live_folder(tmp_path_factory) -> Path:
-    """Where the live server keeps its state (database, uploads)."""
-    return tmp_path_factory.mktemp("live")
-
-
-@pytest.fixture(scope="session")
-def live_database(live_folder, live_server) -> Path:
-    """The live server's SQLite file, for tests that check what a journey left behind."""
-    return live_folder / "market.sqlite3"
-
-
-@pytest.fixture(scope="session")
-def live_server(live_folder):
+def live_server(tmp_path_factory):
     """The app served by gunicorn exactly as `make run` does, with a fresh demo database."""
-    env = app_env(live_folder, MARKET_LOGIN_LIMIT="100 per minute")
+    env = app_env(tmp_path_factory.mktemp("live"), MARKET_LOGIN_LIMIT="100 per minute")
     flask(env, "db", "upgrade")
     flask(env, "seed-demo")
     log: list[str] = []
