@@ -18,7 +18,6 @@ from market.models import Vendor
 from market.permissions import (
     can_edit_vendor,
     can_publish_vendor,
-    is_staff,
     load_or_404,
     login_required,
     staff_required,
@@ -171,7 +170,7 @@ def products(vendor_id: int):
         vendor=vendor,
         form=form,
         products=list_products(vendor),
-        staff=is_staff(current_user),
+        staff=can_publish_vendor(current_user, vendor),
         open_more=bool(folded_errors),
     ), status
 
