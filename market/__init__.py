@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from market.auth.views import bp as auth_bp
     from market.catalogue.views import bp as catalogue_bp
     from market.manage.offline import bp as offline_bp
+    from market.manage.quick import bp as quick_bp
     from market.manage.views import bp as manage_bp
     from market.storefront.views import bp as storefront_bp
 
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(offline_bp)
+    app.register_blueprint(quick_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 

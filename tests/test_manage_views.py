@@ -318,13 +318,14 @@ def test_publishing_an_unready_vendor_explains_and_changes_nothing(client):
     assert db.session.get(Vendor, world.vendor.id).status == VendorStatus.DRAFT
 
 
-def test_the_owner_sees_the_checklist_without_staff_buttons(client):
+def test_the_owner_sees_their_goods_not_the_checklist_nor_staff_buttons(client):
     world = make_world()
     login(client, world.people["vendor"].phone)
     html = client.get(f"/manage/vendors/{world.vendor.id}?lang=en").get_data(as_text=True)
-    assert f'href="/manage/vendors/{world.vendor.id}/products"' in html
+    assert f'href="/manage/quick/vendors/{world.vendor.id}/products"' in html
+    assert "Onboarding" not in html
     assert f'href="/manage/vendors/{world.vendor.id}/consent"' not in html
-    assert "/publish" not in html and "/delete" not in html
+    assert "/publish" not in html and f"/manage/vendors/{world.vendor.id}/delete" not in html
 
 
 # --- consent ------------------------------------------------------------------------------------

@@ -214,6 +214,10 @@ def _vendor(suffix: str = "", key: str | None = None):
     return path
 
 
+def _quick(suffix: str):
+    return lambda w: f"/manage/quick/vendors/{w.vendor.id}{suffix}"
+
+
 def _admin_vendor(suffix: str, key: str | None = None):
     return lambda w: f"/admin/vendors/{w.ids[key] if key else w.vendor.id}{suffix}"
 
@@ -350,6 +354,28 @@ MATRIX: dict[tuple[str, str], Rule] = {
         data=lambda w: {"photo_id": w.ids["qris_photo"], "merchant_name": "BU SRI"},
     ),
     ("catalogue.qris_unverify", "POST"): Rule(_vendor("/qris/unverify"), EVERYONE, OWNER_AND_STAFF),
+    # --- quick add at the stall
+    ("quick.register", "GET"): Rule(lambda w: "/manage/quick/register", STAFF, STAFF),
+    ("quick.register", "POST"): Rule(
+        lambda w: "/manage/quick/register",
+        STAFF,
+        STAFF_HERE,
+        data=lambda w: VENDOR_FIELDS | {"market": w.market.id, "consent": "y"},
+        # The market is not among their choices: the form comes back as unprocessable.
+        expect={"other_volunteer": "422", "other_coordinator": "422"},
+    ),
+    ("quick.products", "GET"): Rule(_quick("/products"), EVERYONE, OWNER_AND_STAFF),
+    ("quick.products", "POST"): Rule(
+        _quick("/products"), EVERYONE, OWNER_AND_STAFF, data=lambda w: PRODUCT_FIELDS
+    ),
+    ("quick.finish", "GET"): Rule(_quick("/finish"), STAFF, STAFF_HERE),
+    ("quick.add_vlog", "POST"): Rule(
+        _quick("/videos"),
+        STAFF,
+        STAFF_HERE,
+        data=lambda w: {"url": "https://youtu.be/9bZkp7q19f0"},
+    ),
+    ("quick.publish", "POST"): Rule(_quick("/publish"), STAFF, STAFF_HERE),
     # --- coordination
     ("admin.index", "GET"): Rule(lambda w: "/admin/", COORDINATORS, COORDINATORS),
     ("admin.market_new", "GET"): Rule(lambda w: "/admin/markets/new", COORDINATORS, COORDINATORS),

@@ -33,8 +33,9 @@ class ProductForm(Form):
     name = StringField(_l("Product name"), render_kw={"autocomplete": "off", "maxlength": 120})
     price = StringField(
         _l("Price (Rp)"),
-        description=_l("Whole rupiah, e.g. 25000 or 25.000. May stay empty if negotiable."),
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+        description=_l("E.g. 25rb, 25.000 or Rp 25.000. May stay empty if negotiable."),
+        # A text keyboard: the number pad has no letters for "25rb" and often no dot.
+        render_kw={"inputmode": "text", "autocomplete": "off"},
     )
     price_kind = RadioField(
         _l("How the price works"),

@@ -95,7 +95,7 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _uploads(files: Iterable[FileStorage | None]) -> list[Upload]:
+def uploads_from(files: Iterable[FileStorage | None]) -> list[Upload]:
     # One byte over the limit is enough for the pipeline to refuse a file by its size.
     limit = current_app.config["MARKET_PHOTO_MAX_BYTES"] + 1
     # A tampered form can send text where a file belongs: it is no upload.
@@ -106,7 +106,7 @@ def _uploads(files: Iterable[FileStorage | None]) -> list[Upload]:
     ]
 
 
-def _flash_refusals(refused: list[Refusal]) -> None:
+def flash_refusals(refused: list[Refusal]) -> None:
     for refusal in refused:
         flash(
             _("Not added: %(file)s. %(reason)s", file=refusal.filename, reason=refusal.message),
@@ -125,7 +125,7 @@ def _attempt(action: Callable[[], object], done: str | None = None) -> None:
         flash(done, "success")
 
 
-def _busy(field, exc: Busy) -> tuple[int, dict[str, str]]:
+def busy_answer(field, exc: Busy) -> tuple[int, dict[str, str]]:
     """Show "busy, try again" beside the upload field; the status and headers to answer with."""
     field.errors = [str(exc)]
     return 503, {"Retry-After": str(exc.retry_after)}
@@ -147,8 +147,17 @@ def _base_snapshot(raw: str | None) -> dict | None:
 # --- products -------------------------------------------------------------------------------
 
 
+def _back_home(anchor: str) -> str | None:
+    """The vendor's home lists the goods with the same small forms: they lead back there."""
+    if request.form.get("back") == "home":
+        return url_for("manage.home", _anchor=anchor)
+    return None
+
+
 def _products_page(product: Product) -> str:
-    return url_for(".products", vendor_id=product.vendor_id, _anchor=f"product-{product.id}")
+    return _back_home(f"product-{product.id}") or url_for(
+        ".products", vendor_id=product.vendor_id, _anchor=f"product-{product.id}"
+    )
 
 
 @bp.get("/vendors/<int:vendor_id>/products")
@@ -170,7 +179,7 @@ def new_product(vendor_id: int):
     form = NewProductForm(all_categories(), _locale())
     status, headers = 200, {}
     if form.validate_on_submit():
-        uploads = _uploads(form.photos.data or [])
+        uploads = uploads_from(form.photos.data or [])
         try:
             fields = clean_product(form.raw())
             product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
@@ -181,7 +190,7 @@ def new_product(vendor_id: int):
                 form.photos.errors = [_("Choose the photos again, please.")]
             status = 422
         except Busy as exc:
-            status, headers = _busy(form.photos, exc)
+            status, headers = busy_answer(form.photos, exc)
         except Invalid as exc:
             flash(str(exc), "error")
             status = 422
@@ -194,7 +203,7 @@ def new_product(vendor_id: int):
                     _("“%(name)s” is saved. Now add a photo of it.", name=product.name), "success"
                 )
                 location = url_for(".edit_product", product_id=product.id, _anchor="photos")
-            _flash_refusals(refused)
+            flash_refusals(refused)
             return redirect(location, code=303)
     elif form.is_submitted():
         status = 422
@@ -295,7 +304,10 @@ def product_delete(product_id: int):
             name=product.name,
         ),
     )
-    return redirect(url_for(".products", vendor_id=product.vendor_id, _anchor="deleted"), code=303)
+    location = _back_home(f"deleted-{product.vendor_id}") or url_for(
+        ".products", vendor_id=product.vendor_id, _anchor="deleted"
+    )
+    return redirect(location, code=303)
 
 
 @bp.post("/products/<int:product_id>/restore")
@@ -323,14 +335,14 @@ def _add_photos(
 ):
     """Add the chosen photos, then go to ``location``; when the server is too busy to decode
     them, answer 503 with ``page`` showing the upload form and why."""
-    uploads = _uploads(form.photos.data or [])
+    uploads = uploads_from(form.photos.data or [])
     if not uploads:
         flash(_("Choose one or more photos first."), "error")
         return redirect(location, code=303)
     try:
         _report(*add_photos(owner, uploads, actor=current_user))
     except Busy as exc:
-        status, headers = _busy(form.photos, exc)
+        status, headers = busy_answer(form.photos, exc)
         return page(), status, headers
     except DomainError as exc:
         flash(str(exc), "error")
@@ -343,7 +355,7 @@ def _report(added: list[Photo], refused: list[Refusal]) -> None:
             ngettext("%(num)d photo added.", "%(num)d photos added.", len(added)),
             "success",
         )
-    _flash_refusals(refused)
+    flash_refusals(refused)
 
 
 @bp.post("/products/<int:product_id>/photos")
@@ -351,7 +363,9 @@ def _report(added: list[Photo], refused: list[Refusal]) -> None:
 def product_photos(product_id: int):
     product = _product(product_id)
     form = PhotoUploadForm()
-    location = url_for(".edit_product", product_id=product.id, _anchor="photos")
+    location = _back_home(f"product-{product.id}") or url_for(
+        ".edit_product", product_id=product.id, _anchor="photos"
+    )
 
     def page() -> str:
         categories = all_categories()
@@ -494,7 +508,7 @@ def qris(vendor_id: int):
     if not form.is_submitted() and code is not None:
         form.merchant_name.data = code.merchant_name
     if form.validate_on_submit():
-        uploads = _uploads([form.photo.data])
+        uploads = uploads_from([form.photo.data])
         try:
             save_qris(
                 vendor,
@@ -503,7 +517,7 @@ def qris(vendor_id: int):
                 upload=uploads[0] if uploads else None,
             )
         except Busy as exc:
-            status, headers = _busy(form.photo, exc)
+            status, headers = busy_answer(form.photo, exc)
         except Invalid as exc:
             flash(str(exc), "error")
             status = 422

@@ -4,12 +4,10 @@ invitations) and of vendors (their own stall)."""
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -18,6 +16,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from market.manage.forms import ConsentForm, ReasonForm, VendorForm
+from market.manage.invitation_links import remember_invitation, shown_invitation
 from market.models import Vendor, utcnow
 from market.permissions import (
     can_edit_vendor,
@@ -31,8 +30,7 @@ from market.permissions import (
     staff_required,
     staffed_markets,
 )
-from market.qr import qr_data_uri
-from market.services import invitations
+from market.services import invitations, products
 from market.services.categories import all_categories
 from market.services.consent import (
     CONSENT_LANGUAGES,
@@ -60,17 +58,13 @@ from market.web import page_number
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 VENDORS_PER_PAGE = 30
-# Raw invitation tokens are shown only to the volunteer who made them, kept in their session
-# (never in the database) so that reloading the page still shows the link.
-INVITATION_SESSION_KEY = "invitation_links"
-MAX_LINKS_IN_SESSION = 5
 
 
 @bp.route("/")
 @login_required
 def home():
     if is_vendor(current_user):
-        return render_template("manage/vendor_home.html", stalls=owned_stalls(current_user))
+        return _vendor_home(owned_stalls(current_user))
     markets = staffed_markets(current_user)
     selected = next((m for m in markets if m.id == request.args.get("market", type=int)), None)
     status = request.args.get("status")
@@ -157,10 +151,27 @@ def vendor_new():
     return render_template("manage/vendor_form.html", form=form, duplicates=duplicates, vendor=None)
 
 
+def _vendor_home(vendors: list[Vendor]):
+    """A vendor's own page: their goods, in plain words; the checklist is the volunteers'."""
+    stalls = [
+        {
+            "vendor": vendor,
+            "products": products.list_products(vendor),
+            "deleted": products.deleted_products(vendor),
+        }
+        for vendor in vendors
+    ]
+    return render_template(
+        "manage/vendor_home.html", stalls=stalls, withdraw_form=ReasonForm(prefix="withdraw")
+    )
+
+
 @bp.route("/vendors/<int:vendor_id>")
 @login_required
 def vendor(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_view_vendor)
+    if is_vendor(current_user):
+        return _vendor_home([vendor])
     steps = vendor_checklist(vendor)
     return render_template(
         "manage/vendor.html",
@@ -303,32 +314,12 @@ def delete(vendor_id: int):
     return redirect(url_for(".home"))
 
 
-def _claim_link(token: str) -> str:
-    public = current_app.config["MARKET_PUBLIC_URL"]
-    if public:
-        return public + url_for("auth.claim", token=token)
-    return url_for("auth.claim", token=token, _external=True)
-
-
 @bp.route("/vendors/<int:vendor_id>/invitation")
 @staff_required
 def invitation(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
     latest = invitations.latest_invitation(vendor)
-    links = session.get(INVITATION_SESSION_KEY, {})
-    token = links.get(str(vendor.id))
-    usable = invitations.find_usable(token) if token else None
-    shown = None
-    if usable is not None and usable.vendor_id == vendor.id:
-        link = _claim_link(token)
-        shown = {
-            "link": link,
-            "whatsapp": invitations.whatsapp_share_url(vendor, link, usable.expires_at),
-            "qr": qr_data_uri(link),
-        }
-    if token and shown is None:
-        links.pop(str(vendor.id), None)
-        session[INVITATION_SESSION_KEY] = links
+    shown = shown_invitation(vendor)
     return render_template(
         "manage/invitation.html",
         vendor=vendor,
@@ -351,12 +342,5 @@ def invite(vendor_id: int):
     except DomainError as error:
         flash(str(error), "error")
         return redirect(url_for(".vendor", vendor_id=vendor.id))
-    links = {
-        key: value
-        for key, value in session.get(INVITATION_SESSION_KEY, {}).items()
-        if key != str(vendor.id)
-    }
-    links = dict(list(links.items())[-(MAX_LINKS_IN_SESSION - 1) :])
-    links[str(vendor.id)] = created.token
-    session[INVITATION_SESSION_KEY] = links
+    remember_invitation(vendor, created.token)
     return redirect(url_for(".invitation", vendor_id=vendor.id))

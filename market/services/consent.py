@@ -44,6 +44,13 @@ def record_consent(vendor: Vendor, *, actor: User, language: str) -> None:
     check_live_vendor(vendor)
     if language not in CONSENT_LANGUAGES:
         raise Invalid(_l("Choose the language the vendor read the text in."))
+    set_consent(vendor, actor=actor, language=language)
+    commit_versioned()
+    security_event("consent", actor, vendor=vendor.id, version=CONSENT_VERSION)
+
+
+def set_consent(vendor: Vendor, *, actor: User, language: str) -> None:
+    """Note the vendor's agreement to the current text in the session (audited, not committed)."""
     now = utcnow()
     changes = {
         "consent_at": [vendor.consent_at, now],
@@ -54,8 +61,6 @@ def record_consent(vendor: Vendor, *, actor: User, language: str) -> None:
     vendor.consent_by_id = actor.id
     vendor.consent_version = CONSENT_VERSION
     record(actor, "vendor.consent", vendor, changes)
-    commit_versioned()
-    security_event("consent", actor, vendor=vendor.id, version=CONSENT_VERSION)
 
 
 def withdraw_consent(vendor: Vendor, *, actor: User, reason: str = "") -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import case, exists, func, select
 
 from market.extensions import db
@@ -135,7 +136,10 @@ def checklist(vendor: Vendor, facts: VendorFacts) -> list[Step]:
             True,
             "catalogue.products",
             args,
-            str(_l("%(done)d of %(n)d", done=min(facts.products, needed), n=needed)),
+            # Beyond the minimum the real count, not "3 of 3" for seven products.
+            str(_l("%(done)d of %(n)d", done=facts.products, n=needed))
+            if facts.products < needed
+            else str(lazy_ngettext("%(num)d product", "%(num)d products", facts.products)),
         ),
         Step(
             "product_photos",

@@ -207,7 +207,13 @@ def register_vendor(
 ) -> Vendor:
     """Save a new vendor as a draft at once; raise InvalidFields for bad input and
     DuplicateVendor (unless allowed) when the number or stall is taken in the market."""
-    profile = clean_profile(raw)
+    vendor = add_vendor(market, clean_profile(raw), actor=actor, allow_duplicate=allow_duplicate)
+    db.session.commit()
+    return vendor
+
+
+def add_vendor(market: Market, profile: Profile, *, actor: User, allow_duplicate: bool) -> Vendor:
+    """A new draft vendor in the session: flushed and audited, not committed."""
     if not allow_duplicate:
         duplicates = find_duplicates(
             market,
@@ -240,7 +246,6 @@ def register_vendor(
     if profile.categories:
         created["categories"] = [None, [c.slug for c in profile.categories]]
     record(actor, "vendor.create", vendor, created)
-    db.session.commit()
     return vendor
 
 

@@ -91,6 +91,8 @@ def test_volunteer_onboards_a_stall(phone, tmp_path):
     check_page(page, "volunteer-01-my-work")
 
     page.get_by_role("link", name="Register a vendor").click()
+    # Quick add at the stall is tested in test_stall_journey.py; this is the full form.
+    page.get_by_role("link", name="Save a draft with the full form").click()
     page.get_by_label("Business name").fill(STALL["name"])
     page.get_by_label("Owner's name").fill(STALL["owner"])
     page.get_by_label("Block").fill(STALL["block"])
@@ -214,8 +216,8 @@ def test_vendor_claims_the_stall_and_keeps_it_current(phone, tmp_path):
     page.get_by_role("button", name="Log out").click()
     flash(page, "You are logged out.")
     log_in(page, "+62 813 4777 2121", VENDOR_PASSWORD)
-    page.get_by_role("link", name=STALL["name"]).click()
-    page.get_by_role("link", name="At least 3 products").click()
+    # The vendor's home lists their goods, with availability changeable right there.
+    expect(page.get_by_role("heading", level=1)).to_have_text(STALL["name"])
 
     sold_out = _product_row(page, SOLD_OUT).get_by_role("button", name="Sold out")
     sold_out.click()
