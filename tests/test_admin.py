@@ -23,23 +23,16 @@ from market.services import imports, reports
 from market.services.contacts import today
 from market.services.moderation import publish_vendor
 from market.services.vendors import delete_vendor, register_vendor, update_vendor
-from tests.conftest import (
+from tests.factories import (
     ROLES,
-    csrf_token,
-    login,
     make_market,
     make_product,
+    make_ready_vendor,
     make_user,
     make_vendor,
-)
-from tests.onboarding_helpers import (
-    COORDINATORS,
-    Route,
-    check_access,
-    en,  # noqa: F401,
-    make_ready_vendor,
     make_world,
 )
+from tests.pages import COORDINATORS, Route, check_access, csrf_token, login
 from tests.test_privacy_views import ROUTES as PERSONAL_DATA_ROUTES
 
 OF_THIS_MARKET = frozenset({"coordinator", "admin"})

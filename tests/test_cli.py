@@ -6,7 +6,7 @@ from market.extensions import db
 from market.models import Market, Product, Role, User, Vendor
 from market.services import accounts
 from market.services.search import search_market
-from tests.conftest import make_market
+from tests.factories import make_market
 
 
 def test_create_user_with_email_and_market(runner, ctx):

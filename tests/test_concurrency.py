@@ -14,8 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from tests.catalogue_helpers import form_values
 from tests.live import serve
+from tests.pages import form_values
 from tests.reliability_helpers import (
     DATABASE_KIND,
     Visitor,

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from market import create_app
 from market.extensions import db
+from tests.factories import encode, photo_like
 from tests.live import flask, serve
 from tests.reliability_helpers import (
     DATABASE_KIND,
@@ -42,7 +43,6 @@ from tests.reliability_helpers import (
     stored_files,
     wait_for_workers,
 )
-from tests.test_photos import encode, photo_like
 
 KILLS = int(os.environ.get("MARKET_FAULT_KILLS", "2"))
 NOT_STORED = "The server could not store the photo right now, so nothing was saved. Try later."

@@ -26,8 +26,8 @@ from market.services.photos import (
     store_photo,
 )
 from market.storage import LocalStorage, S3Storage
-from tests.catalogue_helpers import en, jpeg, log_in_english, reload, token  # noqa: F401
-from tests.conftest import make_market, make_product, make_user, make_vendor
+from tests.factories import jpeg, make_market, make_product, make_user, make_vendor
+from tests.pages import csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("en")
 HOUR = timedelta(hours=1)
@@ -164,7 +164,7 @@ def test_a_full_disk_shows_a_clear_message_on_the_upload_page(full_disk, product
     big = jpeg(size=(1700, 1200), colour=(41, 51, 61))
     response = client.post(
         f"/manage/products/{product.id}/photos",
-        data={"csrf_token": token(client), "photos": [(io.BytesIO(big), "big.jpg")]},
+        data={"csrf_token": csrf_token(client), "photos": [(io.BytesIO(big), "big.jpg")]},
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
@@ -179,7 +179,7 @@ def test_a_full_disk_keeps_what_was_typed_in_a_new_product(full_disk, product, c
     response = client.post(
         f"/manage/vendors/{vendor_id}/products/new",
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "name": "Amplang ikan pipih",
             "price": "25.000",
             "photos": [(io.BytesIO(jpeg(size=(1700, 1200))), "big.jpg")],

@@ -10,16 +10,17 @@ from market.extensions import db
 from market.models import AuditEvent, Role, Vendor, VendorStatus
 from market.services.consent import CONSENT_VERSION, consent_text
 from market.services.vendors import delete_vendor
-from tests.conftest import EVERYONE, ROLES, assign, csrf_token, login, make_user, make_vendor
-from tests.onboarding_helpers import (
-    OF_THIS_MARKET,
-    STAFF,
-    Route,
-    check_access,
+from tests.factories import (
+    EVERYONE,
+    ROLES,
+    assign,
     make_photo,
     make_ready_vendor,
+    make_user,
+    make_vendor,
     make_world,
 )
+from tests.pages import OF_THIS_MARKET, STAFF, Route, check_access, csrf_token, login
 
 OWNER_AND_STAFF = OF_THIS_MARKET | {"vendor"}
 

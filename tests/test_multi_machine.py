@@ -11,6 +11,7 @@ from moto.server import ThreadedMotoServer
 
 from market.config import load_settings
 from market.storage import S3Storage, storage_from_url
+from tests.factories import encode, photo_like
 from tests.live import serve
 from tests.reliability_helpers import (
     REDIS_URL,
@@ -20,7 +21,6 @@ from tests.reliability_helpers import (
     query,
     staffed_product,
 )
-from tests.test_photos import encode, photo_like
 
 AWS = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -11,7 +11,7 @@ import pytest
 
 from market import create_app
 from market.extensions import db
-from tests.conftest import make_market, make_vendor
+from tests.factories import make_market, make_vendor
 from tests.live import app_env, flask, serve
 
 REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")

@@ -15,16 +15,9 @@ from market.logs import OneLineFormatter
 from market.models import MarketStaff, Role, StaffRole
 from market.services import invitations
 from market.services.audit import security_event
-from tests.conftest import (
-    PASSWORD,
-    assign,
-    csrf_token,
-    log_leaks,
-    login,
-    make_market,
-    make_user,
-    make_vendor,
-)
+from tests.factories import PASSWORD, assign, make_market, make_user, make_vendor
+from tests.log_scan import log_leaks
+from tests.pages import csrf_token, login
 
 LINE = re.compile(r"^(?P<event>\w+) actor=(?P<actor>\d+|None) at=(?P<at>\S+Z)(?: (?P<rest>.*))?$")
 NEW_PASSWORD = "pasar malam di kebun sayur"

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from market.seed.demo import VENDORS as DEMO_VENDORS
 from tests.e2e.conftest import check_page, log_in
-from tests.test_photos import encode, photo_like
+from tests.factories import encode, photo_like
 
 MARKET = "Pasar Inpres Kebun Sayur"
 # The demo stalls (all registered by the demo volunteer) and the one the volunteer adds.
