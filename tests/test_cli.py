@@ -1,5 +1,6 @@
 """The flask commands of DESIGN.md's contract."""
 
+import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
@@ -69,6 +70,7 @@ def test_create_user_refuses_a_weak_password_and_unknown_market(runner, ctx):
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 
+@pytest.mark.slow
 def test_seed_demo_loads_the_market_of_the_design(runner, ctx):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output

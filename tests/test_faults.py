@@ -101,6 +101,8 @@ def price_history(env: dict, product_id: int) -> list[tuple[int, int]]:
 # --- kill -9 a worker mid-upload and mid-save -----------------------------------------------
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_killing_workers_mid_upload_and_mid_save_loses_and_leaves_nothing(tmp_path):
     with database_of_its_own(tmp_path, "kills") as url:
         env = installation(tmp_path, url)
@@ -204,6 +206,8 @@ def small_disk(folder: Path, size: str = "256k"):
         subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_a_full_upload_disk_refuses_photos_clearly_and_keeps_the_rest(tmp_path):
     with database_of_its_own(tmp_path, "fulldisk") as url:
         env = installation(tmp_path, url)
@@ -282,6 +286,7 @@ def read_only(env: dict):
         admin.dispose()
 
 
+@pytest.mark.live
 def test_a_read_only_database_keeps_pages_and_refuses_changes_cleanly(tmp_path):
     (tmp_path / "db").mkdir()
     with database_of_its_own(tmp_path / "db", "readonly") as url:
@@ -350,6 +355,7 @@ def test_a_database_out_of_reach_is_a_clean_503_even_for_someone_logged_in(tmp_p
 # --- Redis going away --------------------------------------------------------------------------
 
 
+@pytest.mark.live
 def test_redis_going_away_degrades_to_per_process_limits_and_uncached_pages(tmp_path):
     with redis_server() as (redis_url, redis), database_of_its_own(tmp_path, "redis") as url:
         env = installation(tmp_path, url, MARKET_REDIS_URL=redis_url)

@@ -30,6 +30,8 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+pytestmark = pytest.mark.slow
+
 # --- the API, from its own description ------------------------------------------------------
 
 

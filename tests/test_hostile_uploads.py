@@ -467,6 +467,8 @@ print(json.dumps({"baseline_mb": baseline, "peak_mb": high_water_mb(), "outcomes
 """
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_memory_stays_bounded_for_the_whole_corpus(tmp_path):
     """The pipeline, in a fresh process, fed every hostile file: its peak resident memory
     grows by less than MEMORY_GROWTH_BOUND_MB over the process's own baseline (Python, the

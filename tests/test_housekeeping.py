@@ -222,6 +222,7 @@ def bucket_storage(app, s3_endpoint, monkeypatch):
     return storage
 
 
+@pytest.mark.live
 def test_a_bucket_is_collected_the_same_way(bucket_storage, product):
     used, _ = add_photos(product, [Upload("a.jpg", jpeg(colour=(3, 2, 1)))], actor=make_user())
     orphans = orphan_files(bucket_storage, (100, 100, 0))
@@ -233,6 +234,7 @@ def test_a_bucket_is_collected_the_same_way(bucket_storage, product):
     assert sorted(bucket_storage.keys()) == sorted(photo_keys(used[0]))
 
 
+@pytest.mark.live
 def test_saving_an_existing_object_again_marks_it_saved_now(bucket_storage):
     key = "photos/ab/abcdef-400.webp"
     bucket_storage.save(key, b"first", "image/webp")
@@ -243,6 +245,7 @@ def test_saving_an_existing_object_again_marks_it_saved_now(bucket_storage):
     assert bucket_storage.open(key) == b"first"  # same key, same bytes: kept as it was
 
 
+@pytest.mark.live
 def test_an_unreachable_bucket_is_an_os_error(bucket_storage):
     # The caller (store_photo) turns any OSError into PhotoNotStored.
     gone = S3Storage("pasar-gone", endpoint_url="http://127.0.0.1:9", region="us-east-1")

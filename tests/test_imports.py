@@ -238,6 +238,7 @@ def test_commit_creates_drafts_with_audit_events_and_is_idempotent():
     assert len(vendors_in(market)) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("en")
 def test_ten_thousand_rows_import_well_within_a_minute():
     market = make_market()

@@ -43,6 +43,7 @@ def bucket_url(monkeypatch):
     server.stop()
 
 
+@pytest.mark.live
 @pytest.mark.skipif(
     not REDIS_URL, reason="set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/14)"
 )

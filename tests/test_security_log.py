@@ -158,6 +158,7 @@ def test_cr_lf_in_input_cannot_forge_a_line(caplog):
     assert "\n" not in line and "\r" not in line and line.endswith("at=2026-01-01T00:00:00Z")
 
 
+@pytest.mark.live
 def test_the_default_log_setup_writes_security_events_in_utc(tmp_path):
     """Under gunicorn nothing configures logging: without log_to_stderr, Python would drop
     INFO records, and with them every security event."""

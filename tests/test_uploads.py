@@ -214,6 +214,7 @@ def s3_storage(app, s3_endpoint, monkeypatch):
     return storage, client, bucket
 
 
+@pytest.mark.live
 def test_s3_backend_round_trips_an_uploaded_photo(stocked_world, vendor_client, s3_storage):
     storage_, client, bucket = s3_storage
     data = encode(photo_like((1000, 750), seed=5), "JPEG")
