@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_accessible, screenshot
+from tests.e2e.browser import assert_accessible, screenshot
 
 pytestmark = pytest.mark.e2e
 
