@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test` (`make test-fast` while working).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 1
 THREADS ?= 8
 
-.PHONY: run serve test install install-test assets vendor-js lint translations bench lighthouse clean
+.PHONY: run serve test test-fast install install-test assets vendor-js lint translations bench lighthouse clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ serve:
 
 test: install-test
 	$(BIN)/pytest -q
+
+# The suite without browsers, servers and long runs (markers e2e, live, slow in pyproject.toml),
+# spread over TEST_WORKERS processes; each has its own databases (tests/conftest.py).
+TEST_WORKERS ?= auto
+test-fast: install-test
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not e2e and not live and not slow"
 
 lint: install-test
 	$(BIN)/ruff check .

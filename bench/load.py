@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.run import RESULTS, TMP, Server, machine, sh, wrk  # noqa: E402
-from tests.catalogue_helpers import form_values  # noqa: E402
 from tests.live import app_env  # noqa: E402
+from tests.pages import form_values  # noqa: E402
 from tests.reliability_helpers import percentile  # noqa: E402
 
 MARKET = "pasar-inpres-kebun-sayur"

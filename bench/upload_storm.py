@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from bench.load import MARKET, STAFF_PASSWORD, installation, products_for_staff  # noqa: E402
 from bench.run import RESULTS, Server, machine, sh  # noqa: E402
-from tests.catalogue_helpers import form_values  # noqa: E402
+from tests.pages import form_values  # noqa: E402
 from tests.reliability_helpers import percentile  # noqa: E402
 
 WORDS = ("amplang", "manik", "batik", "kue", "gelang", "kerupuk", "sarung", "tas", "rotan")

@@ -29,9 +29,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(load_settings(app.instance_path))
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(load_settings(app.instance_path, test_config))
     log_to_stderr()
     register_extensions(app)
     register_blueprints(app)

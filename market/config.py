@@ -37,8 +37,12 @@ def _development_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def load_settings(instance_path: str) -> dict:
-    """Return Flask config values from the environment."""
+def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
+    """Return Flask config values from the environment, then ``overrides`` (a test's config).
+
+    Nothing is written into instance/ for a setting the overrides give: a test run must leave
+    the installation's folder untouched."""
+    overrides = overrides or {}
     instance = Path(instance_path)
     environment = _env("ENV", "development")
     production = environment == "production"
@@ -52,9 +56,11 @@ def load_settings(instance_path: str) -> dict:
         )
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'market.sqlite3'}"
     redis_url = _env("REDIS_URL")
+    if not secret and "SECRET_KEY" not in overrides:
+        secret = _development_secret(instance)
     return {
         "MARKET_ENV": environment,
-        "SECRET_KEY": secret or _development_secret(instance),
+        "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MARKET_REDIS_URL": redis_url,
@@ -114,4 +120,4 @@ def load_settings(instance_path: str) -> dict:
         ],
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIN_SIZE": 500,
-    }
+    } | overrides

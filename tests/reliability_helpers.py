@@ -27,9 +27,9 @@ from market.models import Role
 from market.services import accounts
 from market.services.imaging import variant_key
 from market.storage import LocalStorage
-from tests.catalogue_helpers import form_values
-from tests.conftest import make_market, make_product, make_vendor
+from tests.factories import make_market, make_product, make_vendor
 from tests.live import app_env, flask, free_port
+from tests.pages import form_values
 
 PASSWORD = "pasar kebun sayur pagi"
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL")

@@ -11,8 +11,7 @@ from referencing.jsonschema import DRAFT202012
 
 from market.api.openapi import DOCUMENT
 from market.models import VendorStatus, utcnow
-from tests.conftest import category, make_market, make_product, make_vendor
-from tests.storefront_helpers import make_photo
+from tests.factories import category, make_market, make_photo, make_product, make_vendor
 
 DOCUMENT_URI = "urn:pasar:openapi"
 REGISTRY = Registry().with_resource(

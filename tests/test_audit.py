@@ -12,8 +12,8 @@ from market.services.markets import update_market
 from market.services.moderation import hide_product, hide_vendor, publish_vendor, unpublish_vendor
 from market.services.products import set_availability
 from market.services.vendors import delete_vendor, register_vendor, restore_vendor, update_vendor
-from tests.conftest import login, make_product
-from tests.onboarding_helpers import en, make_ready_vendor, make_world  # noqa: F401
+from tests.factories import make_product, make_ready_vendor, make_world
+from tests.pages import login
 
 
 @pytest.mark.usefixtures("en")

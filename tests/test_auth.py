@@ -4,7 +4,8 @@ import pytest
 
 from market.models import Role
 from market.services import accounts
-from tests.conftest import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, make_user
+from tests.pages import csrf_token, login
 
 WRONG_LOGIN = "Email/nomor HP atau kata sandi salah."
 

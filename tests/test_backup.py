@@ -14,7 +14,7 @@ from market.seed.demo import demo_image
 from market.services.errors import Invalid
 from market.services.imaging import process_photo
 from market.services.photos import store_photo
-from tests.conftest import make_market, make_product, make_vendor
+from tests.factories import make_market, make_product, make_vendor
 
 
 def _app(folder):

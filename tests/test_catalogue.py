@@ -35,8 +35,7 @@ from market.services.products import (
     set_availability,
     update_product,
 )
-from tests.catalogue_helpers import en, jpeg  # noqa: F401
-from tests.conftest import category, make_market, make_product, make_user, make_vendor
+from tests.factories import category, jpeg, make_market, make_product, make_user, make_vendor
 
 pytestmark = pytest.mark.usefixtures("en")
 

@@ -12,32 +12,24 @@ from market.models import AuditEvent, Availability, Photo, Product
 from market.services.photos import Upload, add_photos
 from market.services.products import delete_product, list_products, move_product
 from market.services.qris import get_qris
-from tests.catalogue_helpers import (
+from tests.factories import category, jpeg, make_product, make_world
+from tests.pages import (
     ALLOWED,
     DENIED,
     another_client,
-    build_world,
-    en,  # noqa: F401
+    csrf_token,
     form_values,
-    jpeg,
     log_in_english,
     reload,
-    token,
 )
-from tests.conftest import category, make_product
 
 pytestmark = pytest.mark.usefixtures("en")
 
 
-@pytest.fixture
-def world(ctx):
-    return build_world()
-
-
 def routes(w: dict) -> list[tuple[str, str, dict]]:
     """Every catalogue route, with a harmless request for each."""
-    vendor, product, vlog = w["vendor"], w["product"], w["vlog"]
-    stall_photo, product_photo = w["stall_photo"], w["product_photos"][0]
+    vendor, product, vlog = w.vendor, w.product, w.vlog
+    stall_photo, product_photo = w.stall_photo, w.product_photos[0]
     qris = get_qris(vendor)
     v, p = vendor.id, product.id
     return [
@@ -71,35 +63,35 @@ def routes(w: dict) -> list[tuple[str, str, dict]]:
 def request(client, method: str, url: str, data: dict):
     if method == "GET":
         return client.get(url)
-    return client.post(url, data=data | {"csrf_token": token(client)})
+    return client.post(url, data=data | {"csrf_token": csrf_token(client)})
 
 
-def test_anonymous_visitors_are_sent_to_log_in(world, client):
-    for method, url, data in routes(world):
+def test_anonymous_visitors_are_sent_to_log_in(stocked_world, client):
+    for method, url, data in routes(stocked_world):
         if method == "POST":
-            data = data | {"csrf_token": token(client)}
+            data = data | {"csrf_token": csrf_token(client)}
         response = client.open(url, method=method, data=data)
         assert response.status_code == 302, url
         assert "/auth/login" in response.headers["Location"], url
 
 
 @pytest.mark.parametrize("who", DENIED)
-def test_others_get_404_everywhere_and_change_nothing(world, client, who):
-    log_in_english(client, world["people"][who])
-    for method, url, data in routes(world):
+def test_others_get_404_everywhere_and_change_nothing(stocked_world, client, who):
+    log_in_english(client, stocked_world.people[who])
+    for method, url, data in routes(stocked_world):
         assert request(client, method, url, data).status_code == 404, f"{who} {method} {url}"
     reload()
-    assert db.session.scalar(select(func.count(AuditEvent.id))) == 5  # those of build_world
-    assert world["product"].name == "Amplang kepiting"
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 5  # the stocked world's
+    assert stocked_world.product.name == "Amplang kepiting"
 
 
 QRIS_VERIFY = re.compile(r"/qris/verify$")
 
 
 @pytest.mark.parametrize("who", ALLOWED)
-def test_the_owner_and_the_market_staff_may_use_every_page(world, client, who):
-    log_in_english(client, world["people"][who])
-    for method, url, data in routes(world):
+def test_the_owner_and_the_market_staff_may_use_every_page(stocked_world, client, who):
+    log_in_english(client, stocked_world.people[who])
+    for method, url, data in routes(stocked_world):
         status = request(client, method, url, data).status_code
         if QRIS_VERIFY.search(url) and who == "vendor":
             # Verifying a QRIS code is the staff's job, never the vendor's own.
@@ -111,40 +103,40 @@ def test_the_owner_and_the_market_staff_may_use_every_page(world, client, who):
 # --- products through the browser -----------------------------------------------------------
 
 
-def test_product_list_shows_products_and_one_tap_availability(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
-    page = client.get(f"/manage/vendors/{w['vendor'].id}/products").get_data(as_text=True)
+def test_product_list_shows_products_and_one_tap_availability(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
+    page = client.get(f"/manage/vendors/{w.vendor.id}/products").get_data(as_text=True)
     assert "Amplang kepiting" in page
     assert "Rp25.000" in page
     assert 'aria-pressed="true">In stock' in page
     response = client.post(
-        f"/manage/products/{w['product'].id}/availability",
-        data={"availability": "sold_out", "csrf_token": token(client)},
+        f"/manage/products/{w.product.id}/availability",
+        data={"availability": "sold_out", "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"#product-{w['product'].id}")
+    assert response.headers["Location"].endswith(f"#product-{w.product.id}")
     reload()
-    assert w["product"].availability == Availability.SOLD_OUT
+    assert w.product.availability == Availability.SOLD_OUT
 
 
 def test_an_empty_list_says_what_to_do(ctx, client):
-    w = build_world()
-    delete_product(w["product"], actor=w["people"]["volunteer"])
-    log_in_english(client, w["people"]["vendor"])
-    page = client.get(f"/manage/vendors/{w['vendor'].id}/products").get_data(as_text=True)
+    w = make_world(stocked=True)
+    delete_product(w.product, actor=w.people["volunteer"])
+    log_in_english(client, w.people["vendor"])
+    page = client.get(f"/manage/vendors/{w.vendor.id}/products").get_data(as_text=True)
     assert "No products yet. Add the first one" in page
     assert "Deleted products (1)" in page
 
 
-def test_new_product_with_a_photo(world, client):
-    w = world
-    log_in_english(client, w["people"]["volunteer"])
-    url = f"/manage/vendors/{w['vendor'].id}/products/new"
+def test_new_product_with_a_photo(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["volunteer"])
+    url = f"/manage/vendors/{w.vendor.id}/products/new"
     response = client.post(
         url,
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "name": "Kerupuk ikan pipih",
             "price": "Rp 40.000",
             "price_kind": "fixed",
@@ -174,14 +166,14 @@ def _file(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)
 
 
-def test_a_wrong_price_keeps_what_was_typed(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
-    url = f"/manage/vendors/{w['vendor'].id}/products/new"
+def test_a_wrong_price_keeps_what_was_typed(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
+    url = f"/manage/vendors/{w.vendor.id}/products/new"
     response = client.post(
         url,
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "name": "Gelang manik",
             "price": "-25.000",
             "price_note": "per 3 pcs",
@@ -199,13 +191,13 @@ def test_a_wrong_price_keeps_what_was_typed(world, client):
     assert db.session.scalar(select(Product).where(Product.name == "Gelang manik")) is None
 
 
-def test_negotiable_products_need_no_price(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
+def test_negotiable_products_need_no_price(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
     response = client.post(
-        f"/manage/vendors/{w['vendor'].id}/products/new",
+        f"/manage/vendors/{w.vendor.id}/products/new",
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "name": "Lawung",
             "price": "",
             "price_kind": "negotiable",
@@ -222,31 +214,33 @@ def test_negotiable_products_need_no_price(world, client):
     )
 
 
-def test_move_delete_and_restore_from_the_list(world, client):
-    w = world
-    second = make_product(w["vendor"], name="Kedua", position=1)
-    log_in_english(client, w["people"]["vendor"])
+def test_move_delete_and_restore_from_the_list(stocked_world, client):
+    w = stocked_world
+    second = make_product(w.vendor, name="Kedua", position=1)
+    log_in_english(client, w.people["vendor"])
     client.post(
         f"/manage/products/{second.id}/move",
-        data={"direction": "up", "csrf_token": token(client)},
+        data={"direction": "up", "csrf_token": csrf_token(client)},
     )
     reload()
-    assert [p.name for p in list_products(w["vendor"])] == ["Kedua", "Amplang kepiting"]
+    assert [p.name for p in list_products(w.vendor)] == ["Kedua", "Amplang kepiting"]
     response = client.post(
-        f"/manage/products/{second.id}/delete", data={"csrf_token": token(client)}
+        f"/manage/products/{second.id}/delete", data={"csrf_token": csrf_token(client)}
     )
     assert response.headers["Location"].endswith("#deleted")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "“Kedua” is deleted. You can restore it" in page
-    client.post(f"/manage/products/{second.id}/restore", data={"csrf_token": token(client)})
+    client.post(f"/manage/products/{second.id}/restore", data={"csrf_token": csrf_token(client)})
     reload()
-    assert [p.name for p in list_products(w["vendor"])] == ["Amplang kepiting", "Kedua"]
+    assert [p.name for p in list_products(w.vendor)] == ["Amplang kepiting", "Kedua"]
 
 
-def test_the_list_needs_the_same_number_of_queries_for_any_number_of_products(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
-    url = f"/manage/vendors/{w['vendor'].id}/products"
+def test_the_list_needs_the_same_number_of_queries_for_any_number_of_products(
+    stocked_world, client
+):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
+    url = f"/manage/vendors/{w.vendor.id}/products"
 
     def count_queries() -> int:
         statements = []
@@ -264,9 +258,9 @@ def test_the_list_needs_the_same_number_of_queries_for_any_number_of_products(wo
     few = count_queries()
     reload()
     for n in range(6):
-        product = make_product(w["vendor"], name=f"Produk {n}")
+        product = make_product(w.vendor, name=f"Produk {n}")
         add_photos(
-            product, [Upload("p.jpg", jpeg(colour=(40 * n, 9, 9)))], actor=w["people"]["volunteer"]
+            product, [Upload("p.jpg", jpeg(colour=(40 * n, 9, 9)))], actor=w.people["volunteer"]
         )
     assert count_queries() == few
 
@@ -279,14 +273,14 @@ def _open_edit_form(client, product_id: int) -> dict:
     return form_values(client.get(url).get_data(as_text=True), url)
 
 
-def test_two_tabs_do_not_overwrite_each_other(world, client, app):
-    w = world
-    product = w["product"]
+def test_two_tabs_do_not_overwrite_each_other(stocked_world, client, app):
+    w = stocked_world
+    product = w.product
     url = f"/manage/products/{product.id}/edit"
     # The vendor at home and the volunteer at the stall open the same product.
     home, stall = client, another_client(app)
-    log_in_english(home, w["people"]["vendor"])
-    log_in_english(stall, w["people"]["volunteer"])
+    log_in_english(home, w.people["vendor"])
+    log_in_english(stall, w.people["volunteer"])
     home_form, stall_form = _open_edit_form(home, product.id), _open_edit_form(stall, product.id)
     reload()
     assert home_form["version"] == stall_form["version"] == str(product.version)
@@ -320,92 +314,98 @@ def test_two_tabs_do_not_overwrite_each_other(world, client, app):
     assert (product.price_idr, product.name) == (35000, "Amplang kepiting 250 g")
 
 
-def test_a_stale_form_without_conflicting_fields_saves(world, client):
-    w = world
-    product = w["product"]
+def test_a_stale_form_without_conflicting_fields_saves(stocked_world, client):
+    w = stocked_world
+    product = w.product
     url = f"/manage/products/{product.id}/edit"
-    log_in_english(client, w["people"]["vendor"])
+    log_in_english(client, w.people["vendor"])
     form = _open_edit_form(client, product.id)
     reload()
-    make_product(w["vendor"], position=5)
-    move_product(product, "down", actor=w["people"]["volunteer"])
+    make_product(w.vendor, position=5)
+    move_product(product, "down", actor=w.people["volunteer"])
     assert client.post(url, data=form | {"description": "Renyah"}).status_code == 303
     reload()
     assert product.description == "Renyah"
 
 
-def test_editing_a_deleted_product_offers_restore(world, client):
-    w = world
-    delete_product(w["product"], actor=w["people"]["volunteer"])
-    log_in_english(client, w["people"]["vendor"])
-    page = client.get(f"/manage/products/{w['product'].id}/edit").get_data(as_text=True)
+def test_editing_a_deleted_product_offers_restore(stocked_world, client):
+    w = stocked_world
+    delete_product(w.product, actor=w.people["volunteer"])
+    log_in_english(client, w.people["vendor"])
+    page = client.get(f"/manage/products/{w.product.id}/edit").get_data(as_text=True)
     assert "This product was deleted on" in page
-    assert f"/manage/products/{w['product'].id}/restore" in page
+    assert f"/manage/products/{w.product.id}/restore" in page
 
 
 # --- uploads through the browser --------------------------------------------------------------
 
 
-def test_upload_script_gets_json_and_the_flash_waits_for_the_next_page(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
+def test_upload_script_gets_json_and_the_flash_waits_for_the_next_page(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
     response = client.post(
-        f"/manage/vendors/{w['vendor'].id}/photos",
-        data={"csrf_token": token(client), "photos": [(_file(jpeg(colour=(1, 99, 1))), "a.jpg")]},
+        f"/manage/vendors/{w.vendor.id}/photos",
+        data={
+            "csrf_token": csrf_token(client),
+            "photos": [(_file(jpeg(colour=(1, 99, 1))), "a.jpg")],
+        },
         content_type="multipart/form-data",
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 200
-    assert response.json == {"location": f"/manage/vendors/{w['vendor'].id}/photos#photos"}
+    assert response.json == {"location": f"/manage/vendors/{w.vendor.id}/photos#photos"}
     page = client.get(response.json["location"]).get_data(as_text=True)
     assert "1 photo added." in page
 
 
-def test_uploads_over_the_request_limit_get_the_413_page(world, client, app, monkeypatch):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
-    csrf = token(client)
+def test_uploads_over_the_request_limit_get_the_413_page(stocked_world, client, app, monkeypatch):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
+    csrf = csrf_token(client)
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 50_000)
     response = client.post(
-        f"/manage/vendors/{w['vendor'].id}/photos",
+        f"/manage/vendors/{w.vendor.id}/photos",
         data={"csrf_token": csrf, "photos": [(_file(b"\xff\xd8" + b"\0" * 60_000), "big.jpg")]},
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
     assert "The upload is too large" in response.get_data(as_text=True)
     reload()
-    assert len(w["vendor"].photos) == 1
+    assert len(w.vendor.photos) == 1
 
 
-def test_choosing_no_photo_says_so(world, client):
-    w = world
-    log_in_english(client, w["people"]["vendor"])
+def test_choosing_no_photo_says_so(stocked_world, client):
+    w = stocked_world
+    log_in_english(client, w.people["vendor"])
     response = client.post(
-        f"/manage/products/{w['product'].id}/photos",
-        data={"csrf_token": token(client)},
+        f"/manage/products/{w.product.id}/photos",
+        data={"csrf_token": csrf_token(client)},
         content_type="multipart/form-data",
     )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Choose one or more photos first." in page
 
 
-def test_photo_tools_on_the_product_page(world, client):
-    w = world
-    first, second = w["product_photos"]
-    log_in_english(client, w["people"]["vendor"])
+def test_photo_tools_on_the_product_page(stocked_world, client):
+    w = stocked_world
+    first, second = w.product_photos
+    log_in_english(client, w.people["vendor"])
     client.post(
-        f"/manage/photos/{second.id}/move", data={"direction": "up", "csrf_token": token(client)}
+        f"/manage/photos/{second.id}/move",
+        data={"direction": "up", "csrf_token": csrf_token(client)},
     )
     client.post(
         f"/manage/photos/{second.id}/alt",
-        data={"alt_text": "Amplang dalam toples", "csrf_token": token(client)},
+        data={"alt_text": "Amplang dalam toples", "csrf_token": csrf_token(client)},
     )
-    response = client.post(f"/manage/photos/{first.id}/delete", data={"csrf_token": token(client)})
-    assert response.headers["Location"].endswith(f"/manage/products/{w['product'].id}/edit#photos")
+    response = client.post(
+        f"/manage/photos/{first.id}/delete", data={"csrf_token": csrf_token(client)}
+    )
+    assert response.headers["Location"].endswith(f"/manage/products/{w.product.id}/edit#photos")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Photo deleted. You can restore it below." in page
     assert "Deleted photos (1)" in page
     assert 'value="Amplang dalam toples"' in page
     reload()
-    assert [p.id for p in w["product"].photos] == [second.id]
+    assert [p.id for p in w.product.photos] == [second.id]
     assert db.session.get(Photo, first.id).deleted_at is not None

@@ -1,12 +1,13 @@
 """The flask commands of DESIGN.md's contract."""
 
+import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Market, Product, Role, User, Vendor
 from market.services import accounts
 from market.services.search import search_market
-from tests.conftest import make_market
+from tests.factories import make_market
 
 
 def test_create_user_with_email_and_market(runner, ctx):
@@ -69,6 +70,7 @@ def test_create_user_refuses_a_weak_password_and_unknown_market(runner, ctx):
     assert db.session.scalar(select(func.count(User.id))) == 0
 
 
+@pytest.mark.slow
 def test_seed_demo_loads_the_market_of_the_design(runner, ctx):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output

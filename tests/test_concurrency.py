@@ -14,8 +14,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from tests.catalogue_helpers import form_values
+import pytest
+
 from tests.live import serve
+from tests.pages import form_values
 from tests.reliability_helpers import (
     DATABASE_KIND,
     Visitor,
@@ -26,6 +28,8 @@ from tests.reliability_helpers import (
     sqlite_integrity,
     staffed_product,
 )
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 SECONDS = float(os.environ.get("MARKET_CONCURRENCY_SECONDS", "8"))
 CLIENTS = 8

@@ -41,6 +41,36 @@ def test_development_secret_is_generated_once_into_instance(monkeypatch, tmp_pat
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_a_given_secret_writes_nothing_into_instance(monkeypatch, tmp_path):
+    monkeypatch.delenv("MARKET_SECRET_KEY", raising=False)
+    monkeypatch.delenv("MARKET_ENV", raising=False)
+    settings = load_settings(str(tmp_path / "instance"), {"SECRET_KEY": "t" * 40})
+    assert settings["SECRET_KEY"] == "t" * 40
+    assert not (tmp_path / "instance").exists()
+
+
+def test_the_test_config_reaches_the_settings_before_instance_is_touched(monkeypatch, tmp_path):
+    """create_app hands its test_config to load_settings, so the app of a test never generates
+    the development secret into the project's instance/ folder."""
+    monkeypatch.delenv("MARKET_SECRET_KEY", raising=False)
+    monkeypatch.delenv("MARKET_ENV", raising=False)
+
+    def refuse(path):
+        raise AssertionError(f"wrote a secret into {path}")
+
+    monkeypatch.setattr("market.config._development_secret", refuse)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            "SECRET_KEY": "x" * 40,
+            "MARKET_STORAGE_URL": f"file://{tmp_path / 'uploads'}",
+        }
+    )
+    assert app.config["SECRET_KEY"] == "x" * 40
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_embedded_defaults_live_under_instance(monkeypatch, tmp_path):
     for name in ("MARKET_DATABASE_URL", "MARKET_STORAGE_URL", "MARKET_REDIS_URL"):
         monkeypatch.delenv(name, raising=False)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from market.qr import qr_svg
+from tests.factories import make_market, make_vendor
 
 MARKET = Path(__file__).resolve().parents[1] / "market"
 TEMPLATES = MARKET / "templates"
@@ -84,8 +85,6 @@ def test_qr_svg_escapes_its_title():
 
 
 def test_json_ld_cannot_close_its_script_element(client, ctx):
-    from tests.conftest import make_market, make_vendor
-
     market = make_market()
     vendor = make_vendor(market, business_name="</script><script>alert(1)</script>")
     page = client.get(f"/pasar/{market.slug}/lapak/{vendor.slug}/").get_data(as_text=True)

@@ -8,8 +8,8 @@ import pytest
 
 from market.extensions import db
 from market.models import Product
-from tests.catalogue_helpers import build_world, reload
-from tests.conftest import csrf_token, login
+from tests.factories import make_world
+from tests.pages import csrf_token, login, reload
 
 
 def _duplicate_ids(page: str) -> list[str]:
@@ -18,9 +18,9 @@ def _duplicate_ids(page: str) -> list[str]:
 
 
 def test_pages_with_several_forms_have_unique_ids(client):
-    world = build_world()
-    vendor, product = world["vendor"], world["product"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor, product = world.vendor, world.product
+    assert login(client, world.people["volunteer"].login).status_code == 302
     pages = (
         f"/manage/products/{product.id}/edit",
         f"/manage/vendors/{vendor.id}",
@@ -44,9 +44,9 @@ def test_pages_with_several_forms_have_unique_ids(client):
     ],
 )
 def test_a_tampered_choice_gets_an_indonesian_message(client, field, value, message):
-    world = build_world()
-    vendor = world["vendor"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor = world.vendor
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{vendor.id}/products/new"
     response = client.post(
         url,
@@ -62,8 +62,8 @@ def test_a_tampered_choice_gets_an_indonesian_message(client, field, value, mess
 
 
 def test_a_tampered_market_choice_gets_an_indonesian_message(client):
-    world = build_world()
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = "/manage/vendors/new"
     response = client.post(
         url,

@@ -22,13 +22,16 @@ from market.services import exports, imports
 from market.services.accounts import normalise_phone
 from market.services.errors import DomainError, Invalid
 from market.services.vendors import clean_profile, register_vendor
-from tests.conftest import login, make_market, make_product, make_user, make_vendor
+from tests.factories import make_market, make_product, make_user, make_vendor
+from tests.pages import login
 
 FUZZ = settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+pytestmark = pytest.mark.slow
 
 # --- the API, from its own description ------------------------------------------------------
 

@@ -12,7 +12,8 @@ from market.extensions import db
 from market.models import Role
 from market.seed.demo import demo_image
 from market.services.photos import process_upload, store_photo
-from tests.conftest import IsolatedClient, login, make_market, make_user, make_vendor
+from tests.factories import make_market, make_user, make_vendor
+from tests.pages import IsolatedClient, login
 
 STATIC = Path(__file__).resolve().parents[1] / "market" / "static"
 MANIFEST = json.loads((STATIC / "cache_manifest.json").read_text())

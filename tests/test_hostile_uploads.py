@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Photo, Product, QrisCode
-from tests.catalogue_helpers import build_world, encode, jpeg, log_in_english, reload, token
-from tests.test_photos import photo_like, png_bomb
+from tests.factories import encode, jpeg, photo_like, png_bomb
+from tests.pages import csrf_token, log_in_english, reload
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = re.compile(r"^photos/[0-9a-f]{2}/[0-9a-f]{64}-\d+\.webp$")
@@ -283,13 +283,8 @@ CARRIERS: dict[str, tuple[str, Callable[[], bytes], bytes]] = {
 
 
 @pytest.fixture
-def world(ctx):
-    return build_world()
-
-
-@pytest.fixture
-def vendor_client(world, client):
-    log_in_english(client, world["people"]["vendor"])
+def vendor_client(stocked_world, client):
+    log_in_english(client, stocked_world.people["vendor"])
     return client
 
 
@@ -313,7 +308,7 @@ def _post(client, url: str, filename: str, content_type: str, data: bytes, **fie
     upload = (io.BytesIO(data), filename, content_type)
     return client.post(
         url,
-        data={"csrf_token": token(client), field: [upload], **fields},
+        data={"csrf_token": csrf_token(client), field: [upload], **fields},
         content_type="multipart/form-data",
     )
 
@@ -322,8 +317,8 @@ def test_the_corpus_is_large_enough():
     assert len(HOSTILE) >= 40
 
 
-def test_every_hostile_file_is_refused_and_leaves_nothing(world, vendor_client):
-    url = f"/manage/products/{world['product'].id}/photos"
+def test_every_hostile_file_is_refused_and_leaves_nothing(stocked_world, vendor_client):
+    url = f"/manage/products/{stocked_world.product.id}/photos"
     keys, photos = _storage_keys(), _photo_count()
     wrong = []
     for label, (name, content_type, make) in HOSTILE.items():
@@ -353,10 +348,10 @@ SAMPLE = [
 
 
 @pytest.mark.parametrize("label", SAMPLE)
-def test_other_upload_routes_refuse_them_too(world, vendor_client, label):
+def test_other_upload_routes_refuse_them_too(stocked_world, vendor_client, label):
     name, content_type, make = HOSTILE[label]
     data = make()
-    vendor = world["vendor"]
+    vendor = stocked_world.vendor
     keys, photos = _storage_keys(), _photo_count()
     qris_before = db.session.scalar(
         select(QrisCode.photo_id).where(QrisCode.vendor_id == vendor.id)
@@ -400,13 +395,17 @@ def test_other_upload_routes_refuse_them_too(world, vendor_client, label):
 
 
 @pytest.mark.parametrize("label", CARRIERS)
-def test_photos_carrying_a_payload_are_stored_without_it(world, vendor_client, label):
+def test_photos_carrying_a_payload_are_stored_without_it(stocked_world, vendor_client, label):
     name, make, marker = CARRIERS[label]
     data = make()
     assert marker in data or marker in name.encode()
     keys = _storage_keys()
     response = _post(
-        vendor_client, f"/manage/products/{world['product'].id}/photos", name, "image/jpeg", data
+        vendor_client,
+        f"/manage/products/{stocked_world.product.id}/photos",
+        name,
+        "image/jpeg",
+        data,
     )
     assert response.status_code == 303
     assert [c for c, _m in _flashes(vendor_client)] == ["success"]
@@ -422,14 +421,16 @@ def test_photos_carrying_a_payload_are_stored_without_it(world, vendor_client, l
     assert not (Path(current_app.instance_path).parent / "market" / "static" / "x.jpg").exists()
 
 
-def test_a_request_over_the_size_limit_is_refused_before_it_is_read(app, world, vendor_client):
+def test_a_request_over_the_size_limit_is_refused_before_it_is_read(
+    app, stocked_world, vendor_client
+):
     limit = app.config["MAX_CONTENT_LENGTH"]
     app.config["MAX_CONTENT_LENGTH"] = 2 * 2**20
     try:
         keys = _storage_keys()
         response = _post(
             vendor_client,
-            f"/manage/products/{world['product'].id}/photos",
+            f"/manage/products/{stocked_world.product.id}/photos",
             "big.jpg",
             "image/jpeg",
             b"\xff\xd8" + b"\0" * (3 * 2**20),
@@ -466,6 +467,8 @@ print(json.dumps({"baseline_mb": baseline, "peak_mb": high_water_mb(), "outcomes
 """
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_memory_stays_bounded_for_the_whole_corpus(tmp_path):
     """The pipeline, in a fresh process, fed every hostile file: its peak resident memory
     grows by less than MEMORY_GROWTH_BOUND_MB over the process's own baseline (Python, the

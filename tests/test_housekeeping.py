@@ -26,8 +26,8 @@ from market.services.photos import (
     store_photo,
 )
 from market.storage import LocalStorage, S3Storage
-from tests.catalogue_helpers import en, jpeg, log_in_english, reload, token  # noqa: F401
-from tests.conftest import make_market, make_product, make_user, make_vendor
+from tests.factories import jpeg, make_market, make_product, make_user, make_vendor
+from tests.pages import csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("en")
 HOUR = timedelta(hours=1)
@@ -164,7 +164,7 @@ def test_a_full_disk_shows_a_clear_message_on_the_upload_page(full_disk, product
     big = jpeg(size=(1700, 1200), colour=(41, 51, 61))
     response = client.post(
         f"/manage/products/{product.id}/photos",
-        data={"csrf_token": token(client), "photos": [(io.BytesIO(big), "big.jpg")]},
+        data={"csrf_token": csrf_token(client), "photos": [(io.BytesIO(big), "big.jpg")]},
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
@@ -179,7 +179,7 @@ def test_a_full_disk_keeps_what_was_typed_in_a_new_product(full_disk, product, c
     response = client.post(
         f"/manage/vendors/{vendor_id}/products/new",
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "name": "Amplang ikan pipih",
             "price": "25.000",
             "photos": [(io.BytesIO(jpeg(size=(1700, 1200))), "big.jpg")],
@@ -222,6 +222,7 @@ def bucket_storage(app, s3_endpoint, monkeypatch):
     return storage
 
 
+@pytest.mark.live
 def test_a_bucket_is_collected_the_same_way(bucket_storage, product):
     used, _ = add_photos(product, [Upload("a.jpg", jpeg(colour=(3, 2, 1)))], actor=make_user())
     orphans = orphan_files(bucket_storage, (100, 100, 0))
@@ -233,6 +234,7 @@ def test_a_bucket_is_collected_the_same_way(bucket_storage, product):
     assert sorted(bucket_storage.keys()) == sorted(photo_keys(used[0]))
 
 
+@pytest.mark.live
 def test_saving_an_existing_object_again_marks_it_saved_now(bucket_storage):
     key = "photos/ab/abcdef-400.webp"
     bucket_storage.save(key, b"first", "image/webp")
@@ -243,6 +245,7 @@ def test_saving_an_existing_object_again_marks_it_saved_now(bucket_storage):
     assert bucket_storage.open(key) == b"first"  # same key, same bytes: kept as it was
 
 
+@pytest.mark.live
 def test_an_unreachable_bucket_is_an_os_error(bucket_storage):
     # The caller (store_photo) turns any OSError into PhotoNotStored.
     gone = S3Storage("pasar-gone", endpoint_url="http://127.0.0.1:9", region="us-east-1")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.models import IdempotencyKey, Photo, Product, Vendor
 from market.services import catalogue
-from tests.catalogue_helpers import another_client, build_world, jpeg, log_in_english, reload, token
-from tests.conftest import category
+from tests.factories import category, jpeg, make_world
+from tests.pages import another_client, csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -24,7 +24,7 @@ def _count(model, *where) -> int:
 
 def _product_form(client, name: str, **extra) -> dict:
     return {
-        "csrf_token": token(client),
+        "csrf_token": csrf_token(client),
         "name": name,
         "price": "Rp 12.000",
         "price_kind": "fixed",
@@ -46,11 +46,11 @@ def _send(client, url: str, data: dict, key: str, **options):
 
 @pytest.fixture
 def world():
-    return build_world()
+    return make_world(stocked=True)
 
 
 def test_a_replayed_product_with_photos_is_created_once(world, client):
-    log_in_english(client, world["people"]["volunteer"])
+    log_in_english(client, world.people["volunteer"])
     url = f"/manage/vendors/{world['vendor'].id}/products/new"
     key = str(uuid.uuid4())
     answers = []
@@ -72,17 +72,17 @@ def test_a_replayed_product_with_photos_is_created_once(world, client):
 
 
 def test_a_replayed_registration_creates_one_vendor(world, client):
-    volunteer = world["people"]["volunteer"]
+    volunteer = world.people["volunteer"]
     log_in_english(client, volunteer)
     key = uuid.uuid4().hex
     data = {
-        "market": world["market"].id,
+        "market": world.market.id,
         "business_name": "Kue Lapis Bu Ani",
         "owner_name": "Ani",
         "stall_block": "C",
         "stall_number": "3",
         "whatsapp": "0812 7777 0003",
-        "csrf_token": token(client),
+        "csrf_token": csrf_token(client),
         # The field, for a post the browser makes itself, counts as much as the header.
         "idempotency_key": key,
     }
@@ -94,8 +94,8 @@ def test_a_replayed_registration_creates_one_vendor(world, client):
 
 
 def test_a_replayed_stall_photo_is_added_once_and_answers_the_script_in_json(world, client):
-    log_in_english(client, world["people"]["vendor"])
-    vendor = world["vendor"]
+    log_in_english(client, world.people["vendor"])
+    vendor = world.vendor
     before = _count(Photo, Photo.vendor_id == vendor.id, Photo.product_id.is_(None))
     key = str(uuid.uuid4())
     photo = jpeg(colour=(9, 9, 9))
@@ -103,7 +103,7 @@ def test_a_replayed_stall_photo_is_added_once_and_answers_the_script_in_json(wor
         _send(
             client,
             f"/manage/vendors/{vendor.id}/photos",
-            {"csrf_token": token(client), "photos": [(io.BytesIO(photo), "s.jpg")]},
+            {"csrf_token": csrf_token(client), "photos": [(io.BytesIO(photo), "s.jpg")]},
             key,
             headers={"Accept": "application/json"},
         )
@@ -117,7 +117,7 @@ def test_a_replayed_stall_photo_is_added_once_and_answers_the_script_in_json(wor
 
 
 def test_a_refused_form_can_be_sent_again_with_its_key(world, client):
-    log_in_english(client, world["people"]["volunteer"])
+    log_in_english(client, world.people["volunteer"])
     url = f"/manage/vendors/{world['vendor'].id}/products/new"
     key = str(uuid.uuid4())
     refused = _send(client, url, _product_form(client, ""), key)
@@ -129,9 +129,9 @@ def test_a_refused_form_can_be_sent_again_with_its_key(world, client):
 
 
 def test_keys_belong_to_their_user(world, client, app):
-    log_in_english(client, world["people"]["volunteer"])
+    log_in_english(client, world.people["volunteer"])
     other = another_client(app)
-    log_in_english(other, world["people"]["vendor"])
+    log_in_english(other, world.people["vendor"])
     url = f"/manage/vendors/{world['vendor'].id}/products/new"
     key = str(uuid.uuid4())
     assert _send(client, url, _product_form(client, "Es pisang ijo"), key).status_code == 303
@@ -141,7 +141,7 @@ def test_keys_belong_to_their_user(world, client, app):
 
 
 def test_a_malformed_key_is_refused(world, client):
-    log_in_english(client, world["people"]["volunteer"])
+    log_in_english(client, world.people["volunteer"])
     url = f"/manage/vendors/{world['vendor'].id}/products/new"
     answer = _send(client, url, _product_form(client, "Soto"), "not a key!")
     assert answer.status_code == 400
@@ -151,7 +151,7 @@ def test_a_malformed_key_is_refused(world, client):
 def test_two_copies_at_the_same_moment_create_one_product(world, app, monkeypatch):
     """The second copy arrives while the first is still being saved: it waits for it (the
     unique key on PostgreSQL, the write lock on SQLite) and then answers as the first did."""
-    volunteer = world["people"]["volunteer"]
+    volunteer = world.people["volunteer"]
     url = f"/manage/vendors/{world['vendor'].id}/products/new"
     first_inside = threading.Event()
     create = catalogue.create_product

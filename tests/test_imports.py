@@ -14,16 +14,8 @@ from market.extensions import db
 from market.models import AuditEvent, Role, Vendor, VendorStatus
 from market.services import exports, imports
 from market.services.errors import Invalid
-from tests.conftest import (
-    category,
-    csrf_token,
-    login,
-    make_market,
-    make_product,
-    make_user,
-    make_vendor,
-)
-from tests.onboarding_helpers import en, make_world  # noqa: F401
+from tests.factories import category, make_market, make_product, make_user, make_vendor, make_world
+from tests.pages import csrf_token, login
 
 HEADER = "business_name,owner_name,stall_block,stall_number,whatsapp,categories,description\n"
 GOOD = (
@@ -246,6 +238,7 @@ def test_commit_creates_drafts_with_audit_events_and_is_idempotent():
     assert len(vendors_in(market)) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("en")
 def test_ten_thousand_rows_import_well_within_a_minute():
     market = make_market()

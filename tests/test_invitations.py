@@ -12,8 +12,8 @@ from market.extensions import db
 from market.models import AuditEvent, Invitation, Role, User, Vendor, utcnow
 from market.services import accounts, invitations
 from market.services.errors import Invalid, NotFound, NotReady
-from tests.conftest import PASSWORD, ROLES, csrf_token, login, make_market, make_user, make_vendor
-from tests.onboarding_helpers import en, make_world  # noqa: F401
+from tests.factories import PASSWORD, ROLES, make_market, make_user, make_vendor, make_world
+from tests.pages import csrf_token, login
 
 NEW_PASSWORD = "pasar malam di kebun sayur"
 

@@ -11,6 +11,7 @@ from moto.server import ThreadedMotoServer
 
 from market.config import load_settings
 from market.storage import S3Storage, storage_from_url
+from tests.factories import encode, photo_like
 from tests.live import serve
 from tests.reliability_helpers import (
     REDIS_URL,
@@ -20,7 +21,6 @@ from tests.reliability_helpers import (
     query,
     staffed_product,
 )
-from tests.test_photos import encode, photo_like
 
 AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -43,6 +43,7 @@ def bucket_url(monkeypatch):
     server.stop()
 
 
+@pytest.mark.live
 @pytest.mark.skipif(
     not REDIS_URL, reason="set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/14)"
 )

@@ -49,8 +49,17 @@ from market.services.vendors import (
     restore_vendor,
     update_vendor,
 )
-from tests.conftest import assign, category, make_market, make_product, make_user, make_vendor
-from tests.onboarding_helpers import en, make_photo, make_ready_vendor, make_world  # noqa: F401
+from tests.factories import (
+    assign,
+    category,
+    make_market,
+    make_photo,
+    make_product,
+    make_ready_vendor,
+    make_user,
+    make_vendor,
+    make_world,
+)
 
 pytestmark = pytest.mark.usefixtures("en")
 

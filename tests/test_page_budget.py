@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import make_market
-from tests.storefront_helpers import catalogue, counting_queries, make_vlog, product_url, vendor_url
+from tests.factories import make_catalogue, make_market, make_vlog
+from tests.pages import counting_queries, product_url, vendor_url
 
 BUDGET = {"html": 30_000, "css": 10_000, "js": 10_000, "total": 50_000}
 MAX_QUERIES = 6
@@ -35,7 +35,7 @@ def _compressed_size(client, path: str) -> tuple[int, str]:
 
 def test_storefront_pages_fit_the_weight_budget(client):
     market = make_market()
-    vendors = catalogue(market, vendors=24, products=6)
+    vendors = make_catalogue(market, vendors=24, products=6)
     make_vlog(vendors[0])
     for name, path in _pages(market, vendors).items():
         html_size, encoding = _compressed_size(client, path)
@@ -62,16 +62,18 @@ def _queries_per_page(client, market, vendors) -> dict[str, int]:
 @pytest.mark.parametrize("scale", [5])
 def test_query_count_does_not_grow_with_the_catalogue(client, scale):
     small_market = make_market()
-    small = _queries_per_page(client, small_market, catalogue(small_market, 2, 2))
+    small = _queries_per_page(client, small_market, make_catalogue(small_market, 2, 2))
     large_market = make_market()
-    large = _queries_per_page(client, large_market, catalogue(large_market, 2 * scale, 2 * scale))
+    large = _queries_per_page(
+        client, large_market, make_catalogue(large_market, 2 * scale, 2 * scale)
+    )
     assert small == large
     assert max(small.values()) <= MAX_QUERIES, small
 
 
 def test_a_revalidated_page_costs_at_most_one_query(client):
     market = make_market()
-    vendors = catalogue(market, 2, 2)
+    vendors = make_catalogue(market, 2, 2)
     for name, path in _pages(market, vendors).items():
         etag = client.get(path).headers["ETag"]
         with counting_queries() as statements:

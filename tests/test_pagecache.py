@@ -4,8 +4,8 @@ from market.extensions import db
 from market.models import Role
 from market.pagecache import generation
 from market.services import contacts
-from tests.conftest import login, make_market, make_product, make_user, make_vendor
-from tests.storefront_helpers import counting_queries
+from tests.factories import make_market, make_product, make_user, make_vendor
+from tests.pages import counting_queries, login
 
 
 def test_second_anonymous_visit_is_served_without_queries(client):

@@ -8,23 +8,7 @@ from market.permissions import (
     can_onboard_in,
     can_publish_vendor,
 )
-from tests.conftest import login, make_market, make_people, make_vendor
-
-
-@pytest.fixture
-def world(ctx):
-    market = make_market()
-    other = make_market()
-    vendor = make_vendor(market)
-    other_vendor = make_vendor(other)
-    people = make_people(market, other)
-    vendor.owner = people["vendor"]
-    other_vendor.owner = people["other_vendor"]
-    from market.extensions import db
-
-    db.session.commit()
-    return market, vendor, people
-
+from tests.pages import login
 
 # who → (manage market, onboard in market, edit vendor, publish vendor)
 EXPECTED = {
@@ -40,7 +24,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("who", EXPECTED)
 def test_permission_matrix(world, who):
-    market, vendor, people = world
+    market, vendor, people = world.market, world.vendor, world.people
     user = people[who]
     actual = (
         can_manage_market(user, market),
@@ -61,7 +45,7 @@ def test_permission_matrix(world, who):
     ],
 )
 def test_back_office_pages_by_role(world, client, who, manage, admin):
-    _market, _vendor, people = world
+    people = world.people
     login(client, people[who].login)
     assert client.get("/manage/").status_code == manage
     assert client.get("/admin/").status_code == admin

@@ -2,18 +2,16 @@
 
 import hashlib
 import io
-import random
 import struct
 import subprocess
 import sys
 import threading
 import time
 import zipfile
-import zlib
 
 import pillow_heif
 import pytest
-from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile, ImageFilter
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile
 from PIL.JpegImagePlugin import JpegImageFile
 
 from market.models.media import Photo
@@ -29,76 +27,13 @@ from market.services.imaging import (
     variant_key,
 )
 from market.storage import LocalStorage
+from tests.factories import encode, photo_like, png_bomb, webp_chunks
+from tests.pages import ANIMATED, DAMAGED, TOO_MANY_PIXELS, UNREADABLE
 
 MB = 1024 * 1024
 LIMITS = {"max_bytes": 15 * MB, "max_pixels": 50_000_000}
 
-UNREADABLE = "This file is not a photo we can read (JPEG, PNG, WebP or HEIC)."
-TOO_MANY_PIXELS = "The photo has too many pixels."
-DAMAGED = "The photo file is damaged or incomplete."
-ANIMATED = "Animated images cannot be used; upload a still photo."
-
 # --- building test files ------------------------------------------------------------------
-
-
-def encode(im: Image.Image, fmt: str, **params) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **params)
-    return buf.getvalue()
-
-
-def photo_like(size: tuple[int, int], seed: int = 7) -> Image.Image:
-    """Smooth shapes, a gradient and a little sensor noise: compresses like a real photo."""
-    rnd = random.Random(seed)
-    width, height = size
-    blobs = Image.frombytes("RGB", (16, 12), rnd.randbytes(16 * 12 * 3))
-    im = Image.blend(
-        blobs.resize(size, Image.Resampling.BICUBIC),
-        Image.linear_gradient("L").resize(size).convert("RGB"),
-        0.3,
-    )
-    draw = ImageDraw.Draw(im)
-    for _ in range(40):
-        x, y = rnd.randrange(width), rnd.randrange(height)
-        r = rnd.randrange(width // 60, width // 8)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.randbytes(3)))
-    im = im.filter(ImageFilter.GaussianBlur(width / 800))
-    # Texture (fabric, leaves, produce) and sensor noise.
-    texture = Image.effect_noise((width // 40, height // 40), 60)
-    im = Image.blend(im, texture.resize(size, Image.Resampling.BICUBIC).convert("RGB"), 0.12)
-    return Image.blend(im, Image.effect_noise(size, 40).convert("RGB"), 0.12)
-
-
-def webp_chunks(data: bytes) -> list[bytes]:
-    """The RIFF chunk names of a WebP file: metadata would show up as EXIF, XMP  or ICCP."""
-    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    assert struct.unpack("<I", data[4:8])[0] == len(data) - 8
-    chunks, pos = [], 12
-    while pos < len(data):
-        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        chunks.append(data[pos : pos + 4])
-        pos += 8 + size + (size & 1)
-    assert pos == len(data)
-    return chunks
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    """A valid 1-bit PNG of any size, a few KB on disk: a decompression bomb."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    compressor = zlib.compressobj(9)
-    row = b"\0" * (1 + (width + 7) // 8)
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-        + chunk(b"IDAT", idat)
-        + chunk(b"IEND", b"")
-    )
 
 
 def swapped_primaries_profile() -> bytes:

@@ -8,8 +8,17 @@ import pytest
 from market.extensions import db
 from market.models import VendorStatus, utcnow
 from market.qr import qr_svg
-from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
-from tests.storefront_helpers import make_person, product_url, vendor_url
+from tests.factories import (
+    PASSWORD,
+    ROLES,
+    category,
+    make_market,
+    make_person,
+    make_product,
+    make_user,
+    make_vendor,
+)
+from tests.pages import login, product_url, vendor_url
 
 
 def test_qr_svg_scales_and_carries_no_inline_style():
@@ -105,7 +114,6 @@ def test_only_the_markets_coordinators_and_admins_print_all_posters(client, role
 
 def test_print_all_posters_of_one_day(client):
     from market.models import Role
-    from tests.conftest import make_user
 
     market = make_market()
     today = make_vendor(market, business_name="Hari Ini")
@@ -129,7 +137,6 @@ def test_print_all_posters_of_one_day(client):
 
 def test_an_unpublished_market_can_be_printed_by_its_coordinator_but_not_seen(client):
     from market.models import Role
-    from tests.conftest import make_user
 
     market = make_market(published=False)
     make_vendor(market)

@@ -10,7 +10,7 @@ from market.seed.demo import demo_image
 from market.services import privacy
 from market.services.audit import record
 from market.services.photos import process_upload, store_photo
-from tests.conftest import make_market, make_product, make_user, make_vendor
+from tests.factories import make_market, make_product, make_user, make_vendor
 
 SECRET_NAME = "Warung Rahasia Bu Siti"
 SECRET_OWNER = "Siti Rahmawati"

@@ -11,8 +11,8 @@ from market.extensions import db
 from market.models import Photo, Product, Vendor
 from market.seed.demo import demo_image
 from market.services.photos import process_upload, store_photo
-from tests.conftest import ROLES, csrf_token, make_product
-from tests.onboarding_helpers import Route, check_access, make_world
+from tests.factories import ROLES, make_product
+from tests.pages import Route, check_access, csrf_token
 
 ADMIN = frozenset({"admin"})
 EVERY_ROLE_BUT_ADMIN = [role for role in ROLES if role != "admin"]
@@ -38,11 +38,6 @@ ROUTES = [
         data=lambda w: {"business_name": w.vendor.business_name},
     ),
 ]
-
-
-@pytest.fixture
-def world(ctx):
-    return make_world()
 
 
 def _as_admin(client, world):

@@ -4,7 +4,7 @@ the shopper's, from X-Forwarded-For, and not one a client writes into the header
 import pytest
 
 from market import create_app
-from tests.conftest import csrf_token
+from tests.pages import csrf_token
 
 PROXY = "10.0.0.2"
 SHOPPER_A = "203.0.113.7"

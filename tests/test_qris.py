@@ -11,23 +11,10 @@ from market.models import AuditEvent, Photo, Role
 from market.services.errors import Conflict, Forbidden, Invalid
 from market.services.photos import Upload
 from market.services.qris import get_qris, save_qris, verify_qris
-from tests.catalogue_helpers import (
-    another_client,
-    build_world,
-    en,  # noqa: F401
-    log_in_english,
-    qris_sticker,
-    reload,
-    token,
-)
-from tests.conftest import make_market, make_user, make_vendor
+from tests.factories import make_market, make_user, make_vendor, qris_sticker
+from tests.pages import another_client, csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("en")
-
-
-@pytest.fixture
-def world(ctx):
-    return build_world()
 
 
 def qris_actions(vendor) -> list[str]:
@@ -56,8 +43,8 @@ def test_a_new_code_needs_a_photo_and_a_merchant_name(ctx):
     assert get_qris(vendor) is None
 
 
-def test_staff_verify_and_any_change_clears_it(world):
-    vendor, people = world["vendor"], world["people"]
+def test_staff_verify_and_any_change_clears_it(stocked_world):
+    vendor, people = stocked_world.vendor, stocked_world.people
     qris = get_qris(vendor)
     assert qris.verified_at is None
     # The QRIS photo is neither a stall nor a product photo.
@@ -103,8 +90,8 @@ def test_staff_verify_and_any_change_clears_it(world):
     ]
 
 
-def test_saving_the_same_photo_and_name_changes_nothing(world):
-    vendor, volunteer = world["vendor"], world["people"]["volunteer"]
+def test_saving_the_same_photo_and_name_changes_nothing(stocked_world):
+    vendor, volunteer = stocked_world.vendor, stocked_world.people["volunteer"]
     qris = get_qris(vendor)
     verify_qris(vendor, actor=volunteer, photo_id=qris.photo_id, merchant_name=qris.merchant_name)
     save_qris(
@@ -116,8 +103,8 @@ def test_saving_the_same_photo_and_name_changes_nothing(world):
     assert get_qris(vendor).verified_at is not None
 
 
-def test_verifying_a_code_that_was_replaced_meanwhile_is_refused(world):
-    vendor, people = world["vendor"], world["people"]
+def test_verifying_a_code_that_was_replaced_meanwhile_is_refused(stocked_world):
+    vendor, people = stocked_world.vendor, stocked_world.people
     seen = get_qris(vendor)
     seen_photo, seen_name = seen.photo_id, seen.merchant_name
     save_qris(
@@ -131,12 +118,12 @@ def test_verifying_a_code_that_was_replaced_meanwhile_is_refused(world):
     assert get_qris(vendor).verified_at is None
 
 
-def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
-    vendor = world["vendor"]
+def test_the_qris_page_for_staff_and_for_the_vendor(stocked_world, client, app):
+    vendor = stocked_world.vendor
     url = f"/manage/vendors/{vendor.id}/qris"
     staff, owner = client, another_client(app)
-    log_in_english(staff, world["people"]["volunteer"])
-    log_in_english(owner, world["people"]["vendor"])
+    log_in_english(staff, stocked_world.people["volunteer"])
+    log_in_english(owner, stocked_world.people["vendor"])
 
     owner_page = owner.get(url).get_data(as_text=True)
     assert "Not verified" in owner_page
@@ -152,7 +139,7 @@ def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
         data={
             "photo_id": photo_id,
             "merchant_name": "AMPLANG BU SRI",
-            "csrf_token": token(staff),
+            "csrf_token": csrf_token(staff),
         },
     )
     assert response.status_code == 303
@@ -160,22 +147,22 @@ def test_the_qris_page_for_staff_and_for_the_vendor(world, client, app):
     assert "Verified: shoppers now see this QRIS code." in page
     assert "Shoppers see this code." in page
     reload()
-    assert get_qris(vendor).verified_by_id == world["people"]["volunteer"].id
+    assert get_qris(vendor).verified_by_id == stocked_world.people["volunteer"].id
 
     # The vendor can hide it, but never verify it.
-    assert owner.post(f"{url}/verify", data={"csrf_token": token(owner)}).status_code == 404
-    owner.post(f"{url}/unverify", data={"csrf_token": token(owner)})
+    assert owner.post(f"{url}/verify", data={"csrf_token": csrf_token(owner)}).status_code == 404
+    owner.post(f"{url}/unverify", data={"csrf_token": csrf_token(owner)})
     reload()
     assert get_qris(vendor).verified_at is None
 
 
-def test_uploading_a_new_sticker_through_the_page(world, client):
-    vendor = world["vendor"]
-    log_in_english(client, world["people"]["vendor"])
+def test_uploading_a_new_sticker_through_the_page(stocked_world, client):
+    vendor = stocked_world.vendor
+    log_in_english(client, stocked_world.people["vendor"])
     response = client.post(
         f"/manage/vendors/{vendor.id}/qris",
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "merchant_name": "  AMPLANG   BU SRI  ",
             "photo": (io.BytesIO(qris_sticker("new")), "qris.jpg"),
         },
@@ -188,13 +175,13 @@ def test_uploading_a_new_sticker_through_the_page(world, client):
     assert get_qris(vendor).merchant_name == "AMPLANG BU SRI"
 
 
-def test_a_refused_sticker_keeps_the_typed_name(world, client):
-    vendor = world["vendor"]
-    log_in_english(client, world["people"]["vendor"])
+def test_a_refused_sticker_keeps_the_typed_name(stocked_world, client):
+    vendor = stocked_world.vendor
+    log_in_english(client, stocked_world.people["vendor"])
     response = client.post(
         f"/manage/vendors/{vendor.id}/qris",
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "merchant_name": "TOKO BARU",
             "photo": (io.BytesIO(b"<svg/>"), "qris.svg"),
         },

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from market.extensions import db
-from tests.conftest import make_market
-from tests.storefront_helpers import catalogue
+from tests.factories import make_catalogue, make_market
 
 # Tables small by nature (a shared list, a handful of markets): a scan is the right plan.
 SMALL_TABLES = {"category", "market"}
@@ -35,7 +34,7 @@ def test_public_pages_use_indexes(app, client, statements):
     app.config["MARKET_PAGE_CACHE"] = False
     try:
         market = make_market()
-        vendors = catalogue(market, 3, 3)
+        vendors = make_catalogue(market, 3, 3)
         vendor = vendors[0]
         product = vendor.products[0]
         paths = [

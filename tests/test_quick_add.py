@@ -12,17 +12,16 @@ from market.models import AuditEvent, Availability, Photo, Product, Vendor, Vend
 from market.seed.demo import demo_image
 from market.services.consent import CONSENT_VERSION, consent_text
 from market.services.readiness import vendor_checklist
-from tests.conftest import EVERYONE, ROLES, category, csrf_token, login, make_product
-from tests.onboarding_helpers import (
-    OF_THIS_MARKET,
-    STAFF,
-    Route,
-    check_access,
-    en,  # noqa: F401
+from tests.factories import (
+    EVERYONE,
+    ROLES,
+    category,
     make_photo,
+    make_product,
     make_ready_vendor,
     make_world,
 )
+from tests.pages import OF_THIS_MARKET, STAFF, Route, check_access, csrf_token, login
 
 OWNER_AND_STAFF = OF_THIS_MARKET | {"vendor"}
 REGISTER = "/manage/quick/register"

@@ -31,22 +31,21 @@ from market.models import (
 from market.seed.demo import demo_image
 from market.services import imports, invitations
 from market.services.photos import process_upload, store_photo
-from tests.conftest import (
+from tests.factories import (
     EVERYONE,
     PASSWORD,
     ROLES,
     assign,
-    csrf_token,
-    login,
     make_market,
     make_people,
+    make_photo,
     make_product,
     make_user,
     make_vendor,
+    make_vlog,
 )
+from tests.pages import COORDINATORS, STAFF, csrf_token, login
 
-STAFF = frozenset({"volunteer", "other_volunteer", "coordinator", "other_coordinator", "admin"})
-COORDINATORS = frozenset({"coordinator", "other_coordinator", "admin"})
 ADMIN = frozenset({"admin"})
 # Who may act on the world's stall: its owner, and the staff of its market.
 OWNER_AND_STAFF = frozenset({"vendor", "volunteer", "coordinator", "admin"})
@@ -103,35 +102,6 @@ class World:
     csrf: str = ""  # of the session walking the matrix
 
 
-def _photo(vendor: Vendor, product: Product | None = None, deleted: bool = False) -> Photo:
-    photo = Photo(
-        vendor_id=vendor.id,
-        product_id=product.id if product else None,
-        content_hash="cd" * 32,
-        original_bytes=100,
-        width=40,
-        height=30,
-        variants=[40],
-        deleted_at=utcnow() if deleted else None,
-    )
-    db.session.add(photo)
-    db.session.flush()
-    return photo
-
-
-def _vlog(vendor: Vendor, deleted: bool = False) -> VlogLink:
-    vlog = VlogLink(
-        vendor_id=vendor.id,
-        url="https://youtu.be/dQw4w9WgXcQ",
-        platform="youtube",
-        video_id="dQw4w9WgXcQ",
-        deleted_at=utcnow() if deleted else None,
-    )
-    db.session.add(vlog)
-    db.session.flush()
-    return vlog
-
-
 def build_world() -> World:
     market, other_market = make_market(), make_market()
     people = make_people(market, other_market)
@@ -151,8 +121,8 @@ def build_world() -> World:
     stall_photo = store_photo(
         process_upload(demo_image("route-access", (30, 90, 150), (420, 300))), vendor_id=vendor.id
     )
-    product_photo = _photo(vendor, product)
-    qris_photo = _photo(vendor)
+    product_photo = make_photo(vendor, product)
+    qris_photo = make_photo(vendor)
     qris_photo.vendor_id = None  # a QRIS photo is neither a stall's nor a product's
     db.session.add(QrisCode(vendor_id=vendor.id, photo_id=qris_photo.id, merchant_name="BU SRI"))
     world = World(market, other_market, vendor, neighbour, people)
@@ -163,12 +133,12 @@ def build_world() -> World:
         "hidden_product": hidden_product.id,
         "stall_photo": stall_photo.id,
         "product_photo": product_photo.id,
-        "spare_photo": _photo(vendor, product).id,
-        "deleted_photo": _photo(vendor, product, deleted=True).id,
+        "spare_photo": make_photo(vendor, product).id,
+        "deleted_photo": make_photo(vendor, product, deleted_at=utcnow()).id,
         "qris_photo": qris_photo.id,
-        "vlog": _vlog(vendor).id,
-        "spare_vlog": _vlog(vendor).id,
-        "deleted_vlog": _vlog(vendor, deleted=True).id,
+        "vlog": make_vlog(vendor).id,
+        "spare_vlog": make_vlog(vendor).id,
+        "deleted_vlog": make_vlog(vendor, deleted_at=utcnow()).id,
         "spare_vendor": spare_vendor.id,
         "doomed_vendor": doomed_vendor.id,
         "deleted_vendor": deleted_vendor.id,

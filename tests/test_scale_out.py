@@ -11,7 +11,7 @@ import pytest
 
 from market import create_app
 from market.extensions import db
-from tests.conftest import make_market, make_vendor
+from tests.factories import make_market, make_vendor
 from tests.live import app_env, flask, serve
 
 REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")
@@ -66,6 +66,7 @@ def failed_login(browser: Browser, login: str) -> int:
     return status
 
 
+@pytest.mark.live
 @needs_redis
 def test_login_limit_holds_across_two_workers_sharing_redis(tmp_path):
     _flush(REDIS_URL)
@@ -88,6 +89,7 @@ def test_login_limit_holds_across_two_workers_sharing_redis(tmp_path):
     assert not any("without MARKET_REDIS_URL" in line for line in log)
 
 
+@pytest.mark.live
 def test_two_workers_without_redis_warn_loudly(tmp_path):
     env = app_env(tmp_path)
     env.pop("MARKET_REDIS_URL", None)
@@ -98,6 +100,7 @@ def test_two_workers_without_redis_warn_loudly(tmp_path):
     assert any("2 gunicorn workers without MARKET_REDIS_URL" in line for line in log)
 
 
+@pytest.mark.live
 @needs_redis
 def test_an_edit_reaches_every_worker_through_the_shared_cache(tmp_path):
     _flush(REDIS_URL)

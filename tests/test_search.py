@@ -7,7 +7,7 @@ from sqlalchemy import text
 from market.extensions import db
 from market.models import Product, Vendor, VendorStatus, utcnow
 from market.services import search
-from tests.conftest import category, make_market, make_product, make_vendor
+from tests.factories import category, make_market, make_product, make_vendor
 
 
 def _names(result):

@@ -5,7 +5,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import TooManyRequests
 
 from market.models import Role
-from tests.conftest import csrf_token, login, make_user
+from tests.factories import make_user
+from tests.pages import csrf_token, login
 
 
 def test_post_without_csrf_token_is_refused(client):

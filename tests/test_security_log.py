@@ -15,16 +15,9 @@ from market.logs import OneLineFormatter
 from market.models import MarketStaff, Role, StaffRole
 from market.services import invitations
 from market.services.audit import security_event
-from tests.conftest import (
-    PASSWORD,
-    assign,
-    csrf_token,
-    log_leaks,
-    login,
-    make_market,
-    make_user,
-    make_vendor,
-)
+from tests.factories import PASSWORD, assign, make_market, make_user, make_vendor
+from tests.log_scan import log_leaks
+from tests.pages import csrf_token, login
 
 LINE = re.compile(r"^(?P<event>\w+) actor=(?P<actor>\d+|None) at=(?P<at>\S+Z)(?: (?P<rest>.*))?$")
 NEW_PASSWORD = "pasar malam di kebun sayur"
@@ -165,6 +158,7 @@ def test_cr_lf_in_input_cannot_forge_a_line(caplog):
     assert "\n" not in line and "\r" not in line and line.endswith("at=2026-01-01T00:00:00Z")
 
 
+@pytest.mark.live
 def test_the_default_log_setup_writes_security_events_in_utc(tmp_path):
     """Under gunicorn nothing configures logging: without log_to_stderr, Python would drop
     INFO records, and with them every security event."""

@@ -6,8 +6,8 @@ import re
 from xml.etree import ElementTree
 
 from market.models import Availability, utcnow
-from tests.conftest import category, make_market, make_product, make_vendor
-from tests.storefront_helpers import make_photo, product_url, vendor_url
+from tests.factories import category, make_market, make_photo, make_product, make_vendor
+from tests.pages import product_url, vendor_url
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

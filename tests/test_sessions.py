@@ -14,16 +14,8 @@ from sqlalchemy import select
 from market import create_app
 from market.extensions import db
 from market.models import MarketStaff, Role, StaffRole
-from tests.conftest import (
-    PASSWORD,
-    IsolatedClient,
-    assign,
-    csrf_token,
-    login,
-    make_market,
-    make_user,
-    make_vendor,
-)
+from tests.factories import PASSWORD, assign, make_market, make_user, make_vendor
+from tests.pages import IsolatedClient, csrf_token, login
 
 NEW_PASSWORD = "pasar malam di kebun sayur"
 
@@ -65,7 +57,7 @@ def test_deactivation_ends_the_session_at_the_next_request(app, client):
     user = make_user(Role.VOLUNTEER, email="v@example.org")
     login(client, user.login)
     thief = _captured(app, client)
-    db.session.commit()  # end the test's read snapshot, as catalogue_helpers.reload does
+    db.session.commit()  # end the test's read snapshot, as tests.pages.reload does
     user.active = False
     db.session.commit()
     for browser in (client, thief):

@@ -238,6 +238,7 @@ def s3_bucket(s3_endpoint, monkeypatch):
     return bucket, client
 
 
+@pytest.mark.live
 def test_s3_round_trip_of_a_photo(s3_endpoint, s3_bucket):
     bucket, client = s3_bucket
     storage = storage_from_url(f"s3://{bucket}?endpoint_url={s3_endpoint}&region=us-east-1")
@@ -263,6 +264,7 @@ def test_s3_round_trip_of_a_photo(s3_endpoint, s3_bucket):
     storage.delete(keys[0])  # deleting again is fine
 
 
+@pytest.mark.live
 def test_s3_save_is_idempotent(s3_endpoint, s3_bucket):
     bucket, _client = s3_bucket
     storage = S3Storage(bucket, endpoint_url=s3_endpoint, region="us-east-1")
@@ -271,6 +273,7 @@ def test_s3_save_is_idempotent(s3_endpoint, s3_bucket):
     assert storage.open(KEY) == b"first"
 
 
+@pytest.mark.live
 def test_s3_public_url(s3_endpoint, s3_bucket):
     bucket, _client = s3_bucket
     storage = storage_from_url(
@@ -280,6 +283,7 @@ def test_s3_public_url(s3_endpoint, s3_bucket):
     assert storage.url(KEY) == f"{s3_endpoint}/{bucket}/{KEY}"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("key", ["../secret", "/abs", "a\\b", "a\0b", ""])
 def test_s3_refuses_the_same_unsafe_keys(s3_endpoint, s3_bucket, key):
     bucket, _client = s3_bucket

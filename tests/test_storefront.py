@@ -16,14 +16,19 @@ from market.models import (
     VlogPlatform,
     utcnow,
 )
-from tests.conftest import PASSWORD, ROLES, category, login, make_market, make_product, make_vendor
-from tests.storefront_helpers import (
+from tests.factories import (
+    PASSWORD,
+    ROLES,
+    category,
+    make_market,
     make_person,
     make_photo,
+    make_product,
+    make_user,
+    make_vendor,
     make_vlog,
-    product_url,
-    vendor_url,
 )
+from tests.pages import login, product_url, vendor_url
 
 
 def _hidden_vendor_kinds():
@@ -282,7 +287,6 @@ def test_each_language_has_its_own_etag(client):
 
 def test_logged_in_pages_are_private_and_not_revalidated(client):
     from market.models import Role
-    from tests.conftest import make_user
 
     vendor = make_vendor(make_market())
     user = make_user(Role.ADMIN)

@@ -2,7 +2,7 @@
 
 from market.extensions import db
 from market.models import VendorStatus, utcnow
-from tests.conftest import category, make_market, make_product, make_vendor
+from tests.factories import category, make_market, make_product, make_vendor
 
 
 def test_index_lists_published_markets_with_counts(client):

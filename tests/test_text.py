@@ -16,8 +16,8 @@ from market.models import Product
 from market.services import markets, vendors
 from market.services.errors import Invalid
 from market.services.vendors import InvalidFields
-from tests.catalogue_helpers import build_world, reload
-from tests.conftest import csrf_token, login
+from tests.factories import make_world
+from tests.pages import csrf_token, login, reload
 
 NUL = "a\x00b"
 # The control characters of the probes: NUL, escape (C0), NEL (C1).
@@ -73,20 +73,20 @@ def _routes(app):
 
 def _values(world: dict) -> dict[str, str]:
     """A real value for every URL argument of the app, so that a clean address reaches its view."""
-    vendor, product = world["vendor"], world["product"]
+    vendor, product = world.vendor, world.product
     return {
-        "market_slug": world["market"].slug,
+        "market_slug": world.market.slug,
         "vendor_slug": vendor.slug,
         "product_slug": product.slug,
-        "market_id": str(world["market"].id),
+        "market_id": str(world.market.id),
         "vendor_id": str(vendor.id),
         "product_id": str(product.id),
-        "photo_id": str(world["stall_photo"].id),
-        "vlog_id": str(world["vlog"].id),
-        "user_id": str(world["people"]["volunteer"].id),
+        "photo_id": str(world.stall_photo.id),
+        "vlog_id": str(world.vlog.id),
+        "user_id": str(world.people["volunteer"].id),
         "staff_id": "1",
         "token": "x" * 43,
-        "key": world["stall_photo"].key(400),
+        "key": world.stall_photo.key(400),
         "kind": "lapak",
         "number": "1",
     }
@@ -114,12 +114,12 @@ def _assert_refused(response, expected: int, url: str, method: str) -> None:
 def test_control_characters_in_any_address_or_query_are_404_or_400(app, client):
     """Every route and method, logged out and as an admin: a control character in a path
     segment is a 404, in a query name or value a 400 (JSON under /api/)."""
-    world = build_world()
+    world = make_world(stocked=True)
     values = _values(world)
     counted = {"path": 0, "query": 0}
     for logged_in in (False, True):
         if logged_in:
-            assert login(client, world["people"]["admin"].login).status_code == 302
+            assert login(client, world.people["admin"].login).status_code == 302
         token = csrf_token(client, "/auth/login")
         for rule in _routes(app):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -173,11 +173,11 @@ def _stored_controls() -> list[str]:
 def test_control_characters_posted_to_every_form_are_refused_and_never_stored(app, client):
     """Every POST route, as an admin, with every field name any form has, each holding NUL,
     escape and NEL: never a 500, and no table holds one of them afterwards."""
-    world = build_world()
+    world = make_world(stocked=True)
     values = _values(world)
     poison = "Nama\x00\x1b\x85"
     body = dict.fromkeys(_every_field_name(), poison)
-    assert login(client, world["people"]["admin"].login).status_code == 302
+    assert login(client, world.people["admin"].login).status_code == 302
     token = csrf_token(client, "/auth/login")
     posted = 0
     for rule in _routes(app):
@@ -194,9 +194,9 @@ def test_control_characters_posted_to_every_form_are_refused_and_never_stored(ap
 
 
 def test_a_product_name_with_nul_gets_a_translated_field_error_and_nothing_is_stored(client):
-    world = build_world()
-    vendor = world["vendor"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor = world.vendor
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{vendor.id}/products/new"
     response = client.post(
         url,
@@ -212,13 +212,13 @@ def test_a_product_name_with_nul_gets_a_translated_field_error_and_nothing_is_st
     assert CONTROL_MESSAGE_ID in page
     reload()
     names = db.session.scalars(select(Product.name).where(Product.vendor_id == vendor.id)).all()
-    assert names == [world["product"].name]
+    assert names == [world.product.name]
 
 
 def test_a_tab_in_a_one_line_field_is_refused_but_allowed_in_a_description(client):
-    world = build_world()
-    vendor = world["vendor"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor = world.vendor
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{vendor.id}/products/new"
     fields = {"csrf_token": csrf_token(client, url), "price": "25000"}
     refused = client.post(url, data=fields | {"name": "Amplang\tudang"})
@@ -246,9 +246,9 @@ NO_VISIBLE_ID = "Gunakan minimal satu huruf atau angka."
 
 
 def test_a_product_named_only_with_zero_width_spaces_is_refused(client):
-    world = build_world()
-    vendor = world["vendor"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor = world.vendor
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{vendor.id}/products/new"
     response = client.post(
         url,
@@ -261,9 +261,9 @@ def test_a_product_named_only_with_zero_width_spaces_is_refused(client):
 
 
 def test_direction_overrides_and_zero_width_characters_are_stripped_from_a_name(client):
-    world = build_world()
-    vendor = world["vendor"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    vendor = world.vendor
+    assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{vendor.id}/products/new"
     typed = "Amp\u200blang \u202egnitipek\u202c \u2066udang\u2069"
     response = client.post(
@@ -272,13 +272,13 @@ def test_direction_overrides_and_zero_width_characters_are_stripped_from_a_name(
     assert response.status_code == 303
     reload()
     names = set(db.session.scalars(select(Product.name)))
-    assert names == {world["product"].name, "Amplang gnitipek udang"}
+    assert names == {world.product.name, "Amplang gnitipek udang"}
 
 
 def test_an_upload_refusal_echoes_the_file_name_without_invisible_characters(client):
-    world = build_world()
-    product = world["product"]
-    assert login(client, world["people"]["volunteer"].login).status_code == 302
+    world = make_world(stocked=True)
+    product = world.product
+    assert login(client, world.people["volunteer"].login).status_code == 302
     edit = f"/manage/products/{product.id}/edit"
     response = client.post(
         f"/manage/products/{product.id}/photos",

@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask_babel import force_locale, ngettext
 
-from tests.conftest import make_market, make_product, make_vendor
+from tests.factories import make_market, make_product, make_vendor
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "market" / "translations"

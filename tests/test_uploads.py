@@ -15,37 +15,23 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.models import Photo
 from market.storage import S3Storage
-from tests.catalogue_helpers import (
-    build_world,
-    en,  # noqa: F401
+from tests.factories import (
     encode,
     jpeg,
-    log_in_english,
     open_image,
     phone_jpeg_with_gps,
-    reload,
-    token,
-)
-from tests.test_photos import (
-    DAMAGED,
-    TOO_MANY_PIXELS,
-    UNREADABLE,
     photo_like,
     png_bomb,
     webp_chunks,
 )
+from tests.pages import DAMAGED, TOO_MANY_PIXELS, UNREADABLE, csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("en")
 
 
 @pytest.fixture
-def world(ctx):
-    return build_world()
-
-
-@pytest.fixture
-def vendor_client(world, client):
-    log_in_english(client, world["people"]["vendor"])
+def vendor_client(stocked_world, client):
+    log_in_english(client, stocked_world.people["vendor"])
     return client
 
 
@@ -57,15 +43,15 @@ def upload(client, url: str, *files: tuple[bytes, str]):
     return client.post(
         url,
         data={
-            "csrf_token": token(client),
+            "csrf_token": csrf_token(client),
             "photos": [(io.BytesIO(data), name) for data, name in files],
         },
         content_type="multipart/form-data",
     )
 
 
-def product_photos_url(world) -> str:
-    return f"/manage/products/{world['product'].id}/photos"
+def product_photos_url(stocked_world) -> str:
+    return f"/manage/products/{stocked_world.product.id}/photos"
 
 
 def newest_photo() -> Photo:
@@ -78,10 +64,10 @@ def photo_count() -> int:
     return db.session.scalar(select(func.count(Photo.id)))
 
 
-def test_phone_jpeg_comes_out_upright_without_exif_or_gps(world, vendor_client):
+def test_phone_jpeg_comes_out_upright_without_exif_or_gps(stocked_world, vendor_client):
     original = phone_jpeg_with_gps()
     assert b"PhoneMakerX" in original
-    response = upload(vendor_client, product_photos_url(world), (original, "IMG_2041.JPG"))
+    response = upload(vendor_client, product_photos_url(stocked_world), (original, "IMG_2041.JPG"))
     assert response.status_code == 303
     photo = newest_photo()
     # Stored 600×400 with "rotate 90° clockwise": upright it is 400×600.
@@ -106,26 +92,26 @@ def test_phone_jpeg_comes_out_upright_without_exif_or_gps(world, vendor_client):
         assert im.convert("RGB").getpixel((20, 20))[1] > 180
 
 
-def test_png_screenshot_with_transparency_is_put_on_white(world, vendor_client):
+def test_png_screenshot_with_transparency_is_put_on_white(stocked_world, vendor_client):
     im = Image.new("RGBA", (500, 300), (0, 0, 0, 0))
     im.paste((20, 120, 200, 255), (250, 0, 500, 300))
-    upload(vendor_client, product_photos_url(world), (encode(im, "PNG"), "Screenshot.png"))
+    upload(vendor_client, product_photos_url(stocked_world), (encode(im, "PNG"), "Screenshot.png"))
     photo = newest_photo()
     stored = open_image(storage().open(photo.key(photo.variants[0]))).convert("RGB")
     assert stored.getpixel((20, 150)) == pytest.approx((255, 255, 255), abs=6)
     assert stored.getpixel((380, 150)) == pytest.approx((20, 120, 200), abs=12)
 
 
-def test_heic_from_an_iphone_is_accepted(world, vendor_client):
+def test_heic_from_an_iphone_is_accepted(stocked_world, vendor_client):
     heic = encode(Image.new("RGB", (64, 48), (30, 140, 70)), "HEIF", quality=80)
     assert heic[4:12] == b"ftypheic"
     response = upload(
-        vendor_client, f"/manage/vendors/{world['vendor'].id}/photos", (heic, "a.HEIC")
+        vendor_client, f"/manage/vendors/{stocked_world.vendor.id}/photos", (heic, "a.HEIC")
     )
     assert response.status_code == 303
     photo = newest_photo()
     assert (photo.width, photo.height, photo.variants) == (64, 48, [64])
-    assert photo.product_id is None and photo.vendor_id == world["vendor"].id
+    assert photo.product_id is None and photo.vendor_id == stocked_world.vendor.id
 
 
 def _zip() -> bytes:
@@ -157,11 +143,11 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("case", REFUSED)
-def test_refused_files_leave_nothing_behind(world, vendor_client, case):
+def test_refused_files_leave_nothing_behind(stocked_world, vendor_client, case):
     make, name, reason = REFUSED[case]
     data = make()
     keys_before, photos_before = set(storage().keys()), photo_count()
-    response = upload(vendor_client, product_photos_url(world), (data, name))
+    response = upload(vendor_client, product_photos_url(stocked_world), (data, name))
     assert response.status_code == 303
     page = vendor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Not added: {name}. {reason}" in page
@@ -169,31 +155,33 @@ def test_refused_files_leave_nothing_behind(world, vendor_client, case):
     assert photo_count() == photos_before
 
 
-def test_a_good_photo_is_kept_when_another_in_the_same_upload_is_refused(world, vendor_client):
+def test_a_good_photo_is_kept_when_another_in_the_same_upload_is_refused(
+    stocked_world, vendor_client
+):
     before = photo_count()
     upload(
         vendor_client,
-        product_photos_url(world),
+        product_photos_url(stocked_world),
         (b"<html>", "x.jpg"),
         (jpeg(colour=(5, 5, 200)), "ok.jpg"),
     )
     assert photo_count() == before + 1
 
 
-def test_the_same_photo_twice_is_stored_once(world, vendor_client):
+def test_the_same_photo_twice_is_stored_once(stocked_world, vendor_client):
     data = encode(photo_like((900, 600), seed=11), "JPEG")
     keys_before = set(storage().keys())
-    upload(vendor_client, product_photos_url(world), (data, "a.jpg"), (data, "a-copy.jpg"))
+    upload(vendor_client, product_photos_url(stocked_world), (data, "a.jpg"), (data, "a-copy.jpg"))
     files = set(storage().keys()) - keys_before
     assert len(files) == 2  # the 400 and 800 px variants
-    upload(vendor_client, f"/manage/vendors/{world['vendor'].id}/photos", (data, "again.jpg"))
+    upload(vendor_client, f"/manage/vendors/{stocked_world.vendor.id}/photos", (data, "again.jpg"))
     assert set(storage().keys()) - keys_before == files
     reload()
     rows = db.session.scalars(
         select(Photo).where(Photo.content_hash == newest_photo().content_hash)
     )
     # Once on the product (the copy in the same upload was refused) and once on the stall.
-    assert sorted(p.product_id or 0 for p in rows) == [0, world["product"].id]
+    assert sorted(p.product_id or 0 for p in rows) == [0, stocked_world.product.id]
 
 
 # --- the S3 backend behind the same pages -------------------------------------------------
@@ -226,10 +214,11 @@ def s3_storage(app, s3_endpoint, monkeypatch):
     return storage, client, bucket
 
 
-def test_s3_backend_round_trips_an_uploaded_photo(world, vendor_client, s3_storage):
+@pytest.mark.live
+def test_s3_backend_round_trips_an_uploaded_photo(stocked_world, vendor_client, s3_storage):
     storage_, client, bucket = s3_storage
     data = encode(photo_like((1000, 750), seed=5), "JPEG")
-    response = upload(vendor_client, product_photos_url(world), (data, "s3.jpg"))
+    response = upload(vendor_client, product_photos_url(stocked_world), (data, "s3.jpg"))
     assert response.status_code == 303
     photo = newest_photo()
     keys = [photo.key(width) for width in photo.variants]
@@ -275,7 +264,7 @@ def test_an_upload_finding_no_room_to_decode_is_told_to_try_again(
     with budget.reserve(budget.limit, wait=0):
         response = vendor_client.post(
             url,
-            data={"csrf_token": token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]}
+            data={"csrf_token": csrf_token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]}
             | fields,
             content_type="multipart/form-data",
         )
@@ -292,7 +281,8 @@ def test_an_upload_finding_no_room_to_decode_is_told_to_try_again(
     # With room again, the same post goes through.
     again = vendor_client.post(
         url,
-        data={"csrf_token": token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]} | fields,
+        data={"csrf_token": csrf_token(vendor_client), field: [(io.BytesIO(jpeg()), "a.jpg")]}
+        | fields,
         content_type="multipart/form-data",
     )
     assert again.status_code == 303

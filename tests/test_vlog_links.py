@@ -10,27 +10,16 @@ from market.services.errors import Invalid
 from market.services.products import delete_product
 from market.services.readiness import vendor_facts
 from market.services.vlog_links import add_vlog, list_vlogs
-from tests.catalogue_helpers import (
-    build_world,
-    en,  # noqa: F401
-    log_in_english,
-    reload,
-    token,
-)
-from tests.conftest import make_product
+from tests.factories import make_product
+from tests.pages import csrf_token, log_in_english, reload
 
 pytestmark = pytest.mark.usefixtures("en")
 
 
-@pytest.fixture
-def world(ctx):
-    return build_world()
-
-
-def add(client, world, url: str, **extra):
+def add(client, stocked_world, url: str, **extra):
     return client.post(
-        f"/manage/vendors/{world['vendor'].id}/vlogs",
-        data={"url": url, "csrf_token": token(client)} | extra,
+        f"/manage/vendors/{stocked_world.vendor.id}/vlogs",
+        data={"url": url, "csrf_token": csrf_token(client)} | extra,
     )
 
 
@@ -74,10 +63,10 @@ ACCEPTED = [
 
 
 @pytest.mark.parametrize(("pasted", "platform", "url", "video_id"), ACCEPTED)
-def test_pasted_links_are_recognised(world, client, pasted, platform, url, video_id):
-    log_in_english(client, world["people"]["vendor"])
+def test_pasted_links_are_recognised(stocked_world, client, pasted, platform, url, video_id):
+    log_in_english(client, stocked_world.people["vendor"])
     before = links()
-    response = add(client, world, pasted)
+    response = add(client, stocked_world, pasted)
     assert response.status_code == 303, response.get_data(as_text=True)
     assert links() == [*before, (platform, url, video_id)]
 
@@ -99,10 +88,10 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("pasted", "message"), REFUSED)
-def test_hostile_and_broken_links_are_refused(world, client, pasted, message):
-    log_in_english(client, world["people"]["vendor"])
+def test_hostile_and_broken_links_are_refused(stocked_world, client, pasted, message):
+    log_in_english(client, stocked_world.people["vendor"])
     before = links()
-    response = add(client, world, pasted, title="<script>x</script>")
+    response = add(client, stocked_world, pasted, title="<script>x</script>")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page
@@ -110,61 +99,65 @@ def test_hostile_and_broken_links_are_refused(world, client, pasted, message):
     assert links() == before
 
 
-def test_a_link_for_one_product(world, client):
-    log_in_english(client, world["people"]["volunteer"])
-    product = world["product"]
-    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs?product={product.id}")
+def test_a_link_for_one_product(stocked_world, client):
+    log_in_english(client, stocked_world.people["volunteer"])
+    product = stocked_world.product
+    page = client.get(f"/manage/vendors/{stocked_world.vendor.id}/vlogs?product={product.id}")
     assert f'<option selected value="{product.id}">' in page.get_data(as_text=True)
     response = add(
-        client, world, "https://youtu.be/zzzzzzzzzzz", product_id=product.id, title="Cara bikin"
+        client,
+        stocked_world,
+        "https://youtu.be/zzzzzzzzzzz",
+        product_id=product.id,
+        title="Cara bikin",
     )
     assert response.status_code == 303
     reload()
     vlog = db.session.scalar(select(VlogLink).where(VlogLink.video_id == "zzzzzzzzzzz"))
     assert (vlog.product_id, vlog.title) == (product.id, "Cara bikin")
-    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
+    page = client.get(f"/manage/vendors/{stocked_world.vendor.id}/vlogs").get_data(as_text=True)
     assert "https://www.youtube.com/watch?v=zzzzzzzzzzz" in page
     # Nothing is fetched from YouTube to show the list, not even a thumbnail.
     assert "ytimg" not in page and "<img" not in page
     assert 'rel="nofollow ugc noopener"' in page
 
 
-def test_another_vendors_product_cannot_be_chosen(world, client):
-    stranger = make_product(world["neighbour"])
-    log_in_english(client, world["people"]["vendor"])
-    response = add(client, world, "https://youtu.be/zzzzzzzzzzz", product_id=stranger.id)
+def test_another_vendors_product_cannot_be_chosen(stocked_world, client):
+    stranger = make_product(stocked_world.neighbour)
+    log_in_english(client, stocked_world.people["vendor"])
+    response = add(client, stocked_world, "https://youtu.be/zzzzzzzzzzz", product_id=stranger.id)
     assert response.status_code == 422
     reload()
     assert db.session.scalar(select(func.count(VlogLink.id))) == 1
     # The service refuses it too, whatever the form allows.
     with pytest.raises(Invalid, match="Choose the stall or one of its products"):
         add_vlog(
-            world["vendor"],
+            stocked_world.vendor,
             "https://youtu.be/zzzzzzzzzzz",
-            actor=world["people"]["volunteer"],
+            actor=stocked_world.people["volunteer"],
             product_id=stranger.id,
         )
 
 
-def test_the_same_link_twice_is_refused(world, client):
-    log_in_english(client, world["people"]["vendor"])
-    response = add(client, world, "https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+def test_the_same_link_twice_is_refused(stocked_world, client):
+    log_in_english(client, stocked_world.people["vendor"])
+    response = add(client, stocked_world, "https://www.youtube.com/watch?v=dQw4w9WgXcQ")
     assert response.status_code == 422
     assert "This link is already there." in response.get_data(as_text=True)
 
 
-def test_delete_and_restore_a_link(world, client):
-    vlog = world["vlog"]
-    log_in_english(client, world["people"]["vendor"])
-    client.post(f"/manage/vlogs/{vlog.id}/delete", data={"csrf_token": token(client)})
+def test_delete_and_restore_a_link(stocked_world, client):
+    vlog = stocked_world.vlog
+    log_in_english(client, stocked_world.people["vendor"])
+    client.post(f"/manage/vlogs/{vlog.id}/delete", data={"csrf_token": csrf_token(client)})
     reload()
-    assert list_vlogs(world["vendor"]) == []
-    page = client.get(f"/manage/vendors/{world['vendor'].id}/vlogs").get_data(as_text=True)
+    assert list_vlogs(stocked_world.vendor) == []
+    page = client.get(f"/manage/vendors/{stocked_world.vendor.id}/vlogs").get_data(as_text=True)
     assert "Deleted links (1)" in page
     assert "No vlog yet." in page
-    client.post(f"/manage/vlogs/{vlog.id}/restore", data={"csrf_token": token(client)})
+    client.post(f"/manage/vlogs/{vlog.id}/restore", data={"csrf_token": csrf_token(client)})
     reload()
-    assert list_vlogs(world["vendor"]) == [vlog]
+    assert list_vlogs(stocked_world.vendor) == [vlog]
     assert list(
         db.session.scalars(
             select(AuditEvent.action)
@@ -174,32 +167,34 @@ def test_delete_and_restore_a_link(world, client):
     ) == ["vlog.add", "vlog.delete", "vlog.restore"]
 
 
-def test_links_of_deleted_products_are_not_listed(world):
-    volunteer = world["people"]["volunteer"]
+def test_links_of_deleted_products_are_not_listed(stocked_world):
+    volunteer = stocked_world.people["volunteer"]
     add_vlog(
-        world["vendor"],
+        stocked_world.vendor,
         "https://youtu.be/yyyyyyyyyyy",
         actor=volunteer,
-        product_id=world["product"].id,
+        product_id=stocked_world.product.id,
     )
-    assert len(list_vlogs(world["vendor"])) == 2
-    delete_product(world["product"], actor=volunteer)
-    assert list_vlogs(world["vendor"]) == [world["vlog"]]
+    assert len(list_vlogs(stocked_world.vendor)) == 2
+    delete_product(stocked_world.product, actor=volunteer)
+    assert list_vlogs(stocked_world.vendor) == [stocked_world.vlog]
 
 
-def test_the_number_of_links_is_limited(world, monkeypatch):
+def test_the_number_of_links_is_limited(stocked_world, monkeypatch):
     monkeypatch.setattr("market.services.vlog_links.MAX_VLOGS", 1)
     with pytest.raises(Invalid, match="There are already 1 links"):
         add_vlog(
-            world["vendor"], "https://youtu.be/yyyyyyyyyyy", actor=world["people"]["volunteer"]
+            stocked_world.vendor,
+            "https://youtu.be/yyyyyyyyyyy",
+            actor=stocked_world.people["volunteer"],
         )
 
 
-def test_links_to_other_sites_kept_from_before_are_hidden_from_shoppers(world, client):
+def test_links_to_other_sites_kept_from_before_are_hidden_from_shoppers(stocked_world, client):
     """Links to any site were accepted before; they stay for a volunteer to replace, marked so
     in the back office, but no public page shows them and they do not count as the stall's
     vlog."""
-    vendor, product = world["vendor"], world["product"]
+    vendor, product = stocked_world.vendor, stocked_world.product
     shown = vendor_facts([vendor.id])[vendor.id].vlogs
     for owner in (None, product):
         db.session.add(
@@ -218,7 +213,7 @@ def test_links_to_other_sites_kept_from_before_are_hidden_from_shoppers(world, c
         assert "evil.example" not in page, path
     reload()
     assert vendor_facts([vendor.id])[vendor.id].vlogs == shown
-    log_in_english(client, world["people"]["volunteer"])
+    log_in_english(client, stocked_world.people["volunteer"])
     page = client.get(f"/manage/vendors/{vendor.id}/vlogs").get_data(as_text=True)
     assert page.count("Shoppers do not see this link") == 2
     assert page.count("https://evil.example/x") >= 2

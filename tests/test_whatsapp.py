@@ -8,8 +8,8 @@ import pytest
 from market.extensions import db
 from market.models import ContactClick, VendorStatus
 from market.services import contacts
-from tests.conftest import make_market, make_product, make_vendor
-from tests.storefront_helpers import product_url, vendor_url
+from tests.factories import make_market, make_product, make_vendor
+from tests.pages import product_url, vendor_url
 
 
 def _chat(response):

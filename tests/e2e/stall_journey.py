@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.test_photos import encode, photo_like
+from tests.factories import encode, photo_like
 
 # A phone as in issue 13: small, touch, Indonesian.
 PHONE_360 = {

@@ -1,13 +1,16 @@
-"""The four journeys of the people Pasar is for, in real Chromium against one live server, in
-order: a volunteer onboards a stall at the market, its vendor takes it over, a shopper finds it,
-and a coordinator checks, moderates and exports it. Each journey picks up what the one before
-left behind; every page passes axe-core and the Content-Security-Policy, and the key screens are
-saved under tests/e2e/screenshots/ for a reviewer."""
+"""The four journeys of the people Pasar is for, in real Chromium: a volunteer onboards a stall
+at the market, its vendor takes it over, a shopper finds it, and a coordinator checks, moderates
+and exports it. Each test has a server of its own on a copy of the demo, and first walks the
+journeys that come before its own (the shopper's stall is onboarded and taken over by the
+vendor in the same browser), so that any of them runs alone. Every page passes axe-core and the
+Content-Security-Policy, and the key screens are saved under tests/e2e/screenshots/ for a
+reviewer."""
 
 import csv
 import io
 import re
 import urllib.request
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,8 +18,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from market.seed.demo import VENDORS as DEMO_VENDORS
-from tests.e2e.conftest import check_page, log_in
-from tests.test_photos import encode, photo_like
+from tests.e2e.browser import PHONE, check_page, log_in, new_page
+from tests.factories import encode, photo_like
 
 MARKET = "Pasar Inpres Kebun Sayur"
 # The demo stalls (all registered by the demo volunteer) and the one the volunteer adds.
@@ -48,14 +51,29 @@ OTHER_VENDOR_ID, OTHER_PRODUCT_ID = 1, 1
 
 pytestmark = pytest.mark.e2e
 
-# What each journey leaves for the next: the stall's back-office id, the invitation link.
-journey: dict[str, str] = {}
+
+@pytest.fixture
+def base_url(own_server):
+    """Every journey changes data: each test gets a fresh copy of the demo."""
+    return own_server
 
 
-def needs(*keys: str) -> None:
-    missing = [key for key in keys if key not in journey]
-    if missing:
-        pytest.skip(f"an earlier journey did not finish (no {', '.join(missing)})")
+@contextmanager
+def another_phone(browser, base_url):
+    """Somebody else's phone, for the journeys that come before the test's own."""
+    page = new_page(browser, base_url, PHONE)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def onboarded_and_claimed(browser, base_url, folder) -> None:
+    """The volunteer's and then the vendor's journey, each on a phone of their own."""
+    with another_phone(browser, base_url) as volunteer:
+        invitation = onboard_a_stall(volunteer, folder)
+    with another_phone(browser, base_url) as vendor:
+        claim_the_stall_and_keep_it_current(vendor, invitation, folder)
 
 
 def rotated_phone_photo(path) -> None:
@@ -86,7 +104,11 @@ def photo_sizes(page) -> list[tuple[int, int]]:
 
 
 def test_volunteer_onboards_a_stall(phone, tmp_path):
-    page = phone
+    onboard_a_stall(phone, tmp_path)
+
+
+def onboard_a_stall(page, folder) -> str:
+    """The volunteer's journey; returns the invitation link the vendor gets on WhatsApp."""
     log_in(page, "relawan@example.org")
     check_page(page, "volunteer-01-my-work")
 
@@ -106,7 +128,6 @@ def test_volunteer_onboards_a_stall(phone, tmp_path):
     check_page(page, "volunteer-02-register-form")
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url(re.compile(r"/manage/vendors/\d+$"))
-    journey["vendor_id"] = page.url.split("/manage/vendors/")[1].split("?")[0]
     vendor_page = page.url.split("?")[0]
     assert page.get_by_role("heading", level=1).inner_text() == STALL["name"]
     check_page(page, "volunteer-03-checklist-draft")
@@ -120,7 +141,7 @@ def test_volunteer_onboards_a_stall(phone, tmp_path):
 
     # Two photos of the stall: a 12 MP JPEG the phone stored on its side, and a PNG.
     page.get_by_role("link", name="A photo of the stall").click()
-    big, side = tmp_path / "IMG_20260412_091533.jpg", tmp_path / "samping.png"
+    big, side = folder / "IMG_20260412_091533.jpg", folder / "samping.png"
     rotated_phone_photo(big)
     small_photo(side, seed=12)
     page.get_by_label("Add photos").set_input_files([big, side])
@@ -188,7 +209,7 @@ def test_volunteer_onboards_a_stall(phone, tmp_path):
     share = urlsplit(page.get_by_role("link", name="Send on WhatsApp").get_attribute("href"))
     assert share.path == f"/{STALL['e164_digits']}"
     check_page(page, "volunteer-12-invitation")
-    journey["invitation"] = link
+    return link
 
 
 # --- the vendor -------------------------------------------------------------------------------
@@ -198,11 +219,15 @@ def _product_row(page, name: str):
     return page.locator("li.item").filter(has=page.get_by_role("link", name=name, exact=True))
 
 
-def test_vendor_claims_the_stall_and_keeps_it_current(phone, tmp_path):
-    needs("vendor_id", "invitation")
-    page = phone
+def test_vendor_claims_the_stall_and_keeps_it_current(phone, browser, base_url, tmp_path):
+    with another_phone(browser, base_url) as volunteer:
+        invitation = onboard_a_stall(volunteer, tmp_path)
+    claim_the_stall_and_keep_it_current(phone, invitation, tmp_path)
+
+
+def claim_the_stall_and_keep_it_current(page, invitation: str, folder) -> None:
     page.goto("/?lang=en")
-    page.goto(journey["invitation"])
+    page.goto(invitation)
     assert page.get_by_label("Your login (WhatsApp number)").input_value()
     check_page(page, "vendor-01-invitation")
     page.get_by_label("New password").fill(VENDOR_PASSWORD)
@@ -232,7 +257,7 @@ def test_vendor_claims_the_stall_and_keeps_it_current(phone, tmp_path):
     check_page(page, "vendor-04-products")
 
     page.get_by_role("link", name=f"Edit {REPRICED}").click()
-    photo = tmp_path / "topeng.webp"
+    photo = folder / "topeng.webp"
     small_photo(photo, seed=13)
     page.get_by_label("Add photos").set_input_files(photo)
     page.get_by_role("button", name="Upload").click()
@@ -255,8 +280,8 @@ def test_vendor_claims_the_stall_and_keeps_it_current(phone, tmp_path):
 # --- the shopper ------------------------------------------------------------------------------
 
 
-def test_shopper_finds_the_stall_and_chats(phone_id):
-    needs("vendor_id")
+def test_shopper_finds_the_stall_and_chats(phone_id, browser, base_url, tmp_path):
+    onboarded_and_claimed(browser, base_url, tmp_path)
     page = phone_id
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "id"
@@ -354,8 +379,8 @@ def _public_html(base_url: str, path: str) -> str:
         return response.read().decode()
 
 
-def test_coordinator_checks_moderates_and_exports(desktop, base_url, tmp_path):
-    needs("vendor_id")
+def test_coordinator_checks_moderates_and_exports(desktop, browser, base_url, tmp_path):
+    onboarded_and_claimed(browser, base_url, tmp_path)
     page = desktop
     log_in(page, "koordinator@example.org")
     page.get_by_role("link", name="Coordination").click()

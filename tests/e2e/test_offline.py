@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.e2e.conftest import _new_page, assert_no_csp_violations, check_page, log_in
+from tests.factories import encode, photo_like
 from tests.live import app_env, flask, serve
-from tests.test_photos import encode, photo_like
 
 PHONE_360 = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 VOLUNTEER = "relawan@example.org"

@@ -1,6 +1,10 @@
 """The public pages open in a real browser, look finished and pass axe-core."""
 
-from tests.e2e.conftest import assert_accessible, screenshot
+import pytest
+
+from tests.e2e.browser import assert_accessible, screenshot
+
+pytestmark = pytest.mark.e2e
 
 MARKET = "/pasar/pasar-inpres-kebun-sayur/"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_photos import encode, photo_like
+from tests.factories import encode, photo_like
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

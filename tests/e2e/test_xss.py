@@ -354,6 +354,7 @@ def _pages(data: dict) -> list[str]:
     return pages
 
 
+@pytest.mark.e2e
 def test_no_payload_runs_anywhere(browser, xss_site):
     base, data = xss_site
     context = browser.new_context(base_url=base, viewport={"width": 390, "height": 844})
@@ -391,6 +392,7 @@ def test_no_payload_runs_anywhere(browser, xss_site):
     assert len(pages) > 200
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "payload", [PAYLOADS[1], PAYLOADS[4], PAYLOADS[6], PAYLOADS[9], PAYLOADS[22], PAYLOADS[23]]
 )
