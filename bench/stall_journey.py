@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, log_in  # noqa: E402
 from tests.e2e.stall_journey import PHONE_360, make_photos, run_journey  # noqa: E402
 from tests.live import app_env, flask, serve  # noqa: E402
 

@@ -24,6 +24,11 @@ ALLOWED_IN_TEMPLATES = {
         "JSON-LD: tojson escapes <, >, & and ' as \\u sequences, so no value can close the "
         "script element; the block is data (application/ld+json), which browsers never run",
     ),
+    "offline/sw.js": (
+        "|tojson }}",
+        "the service worker's constants: the app's own static paths, scope and header name, "
+        "never user data; tojson writes them as JavaScript string and array literals",
+    ),
 }
 ALLOWED_IN_PYTHON = {
     "qr.py": (
@@ -36,6 +41,7 @@ ALLOWED_IN_PYTHON = {
 # Templates Flask does not autoescape, and why that is safe.
 PLAIN_TEXT_TEMPLATES = {
     "storefront/robots.txt": "text/plain; holds only this site's own sitemap address",
+    "offline/sw.js": "JavaScript; holds only the app's own settings, written with tojson",
 }
 
 

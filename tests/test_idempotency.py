@@ -8,9 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from market.catalogue import views as catalogue_views
 from market.extensions import db
 from market.models import IdempotencyKey, Photo, Product, Vendor
-from market.services import catalogue
 from tests.factories import category, jpeg, make_world
 from tests.pages import another_client, csrf_token, log_in_english, reload
 
@@ -51,7 +51,7 @@ def world():
 
 def test_a_replayed_product_with_photos_is_created_once(world, client):
     log_in_english(client, world.people["volunteer"])
-    url = f"/manage/vendors/{world['vendor'].id}/products/new"
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
     key = str(uuid.uuid4())
     answers = []
     for _copy in range(2):
@@ -118,7 +118,7 @@ def test_a_replayed_stall_photo_is_added_once_and_answers_the_script_in_json(wor
 
 def test_a_refused_form_can_be_sent_again_with_its_key(world, client):
     log_in_english(client, world.people["volunteer"])
-    url = f"/manage/vendors/{world['vendor'].id}/products/new"
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
     key = str(uuid.uuid4())
     refused = _send(client, url, _product_form(client, ""), key)
     assert refused.status_code == 422
@@ -132,7 +132,7 @@ def test_keys_belong_to_their_user(world, client, app):
     log_in_english(client, world.people["volunteer"])
     other = another_client(app)
     log_in_english(other, world.people["vendor"])
-    url = f"/manage/vendors/{world['vendor'].id}/products/new"
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
     key = str(uuid.uuid4())
     assert _send(client, url, _product_form(client, "Es pisang ijo"), key).status_code == 303
     answer = _send(other, url, _product_form(other, "Es pisang ijo"), key)
@@ -142,7 +142,7 @@ def test_keys_belong_to_their_user(world, client, app):
 
 def test_a_malformed_key_is_refused(world, client):
     log_in_english(client, world.people["volunteer"])
-    url = f"/manage/vendors/{world['vendor'].id}/products/new"
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
     answer = _send(client, url, _product_form(client, "Soto"), "not a key!")
     assert answer.status_code == 400
     assert _count(Product, Product.name == "Soto") == 0
@@ -152,16 +152,16 @@ def test_two_copies_at_the_same_moment_create_one_product(world, app, monkeypatc
     """The second copy arrives while the first is still being saved: it waits for it (the
     unique key on PostgreSQL, the write lock on SQLite) and then answers as the first did."""
     volunteer = world.people["volunteer"]
-    url = f"/manage/vendors/{world['vendor'].id}/products/new"
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
     first_inside = threading.Event()
-    create = catalogue.create_product
+    create = catalogue_views.create_product
 
     def slow_create(*args, **kwargs):
         first_inside.set()
         threading.Event().wait(0.5)
         return create(*args, **kwargs)
 
-    monkeypatch.setattr(catalogue, "create_product", slow_create)
+    monkeypatch.setattr(catalogue_views, "create_product", slow_create)
     clients = [another_client(app), another_client(app)]
     forms = []
     for browser in clients:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import MetaData, Table, func, select
+from sqlalchemy import MetaData, Table, func, inspect, select
 
 from market import create_app
 from market.extensions import db
@@ -168,7 +168,12 @@ def test_the_first_release_upgrades_to_head_with_its_data(tmp_path):
             upgrade(revision=FIRST)
             with db.engine.begin() as connection:
                 first_release_rows(connection)
-            before = backup.row_counts()
+            # Only the tables of the first release exist yet; the later ones start empty.
+            first_tables = set(inspect(db.engine).get_table_names()) & set(db.metadata.tables)
+            before = {
+                name: db.session.scalar(select(func.count()).select_from(db.metadata.tables[name]))
+                for name in first_tables
+            }
             # End the read: on SQLite it would keep seeing the schema it started with.
             db.session.rollback()
 
@@ -178,7 +183,11 @@ def test_the_first_release_upgrades_to_head_with_its_data(tmp_path):
             assert (
                 backup.current_revision() == ScriptDirectory.from_config(config).get_current_head()
             )
-            assert backup.row_counts() == before
+            after = backup.row_counts()
+            assert {name: after[name] for name in before} == before
+            assert {name: count for name, count in after.items() if name not in before} == {
+                name: 0 for name in after.keys() - before.keys()
+            }
             market = db.session.scalar(select(Market))
             vendor = db.session.scalar(select(Vendor))
             assert (vendor.business_name, vendor.stall_label, vendor.version) == (

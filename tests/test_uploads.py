@@ -240,7 +240,7 @@ BUSY = "Many photos are being processed right now. Try again in a moment."
 
 def _upload_pages(world) -> dict[str, tuple[str, str, dict]]:
     """Every form that takes photos: its URL, its file field, and the other fields it needs."""
-    vendor, product = world["vendor"], world["product"]
+    vendor, product = world.vendor, world.product
     return {
         "new product": (
             f"/manage/vendors/{vendor.id}/products/new",
@@ -255,9 +255,9 @@ def _upload_pages(world) -> dict[str, tuple[str, str, dict]]:
 
 @pytest.mark.parametrize("page", ["new product", "product photos", "stall photos", "qris"])
 def test_an_upload_finding_no_room_to_decode_is_told_to_try_again(
-    page, world, vendor_client, app, monkeypatch
+    page, stocked_world, vendor_client, app, monkeypatch
 ):
-    url, field, fields = _upload_pages(world)[page]
+    url, field, fields = _upload_pages(stocked_world)[page]
     monkeypatch.setitem(app.config, "MARKET_PHOTO_BUSY_SECONDS", 0)
     budget = app.extensions["market_decode_budget"]
     before = photo_count()

@@ -4,11 +4,11 @@ photo), one phone screen per product, and a vlog link on the last screen.
 Fields only carry what was typed; market.services decides what is acceptable."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FileField, MultipleFileField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from market.catalogue.forms import ProductForm
+from market.forms import Form
 from market.manage.forms import CheckboxesField, VendorForm
 from market.models import Category
 
@@ -50,7 +50,7 @@ class QuickProductForm(ProductForm):
     )
 
 
-class QuickVlogForm(FlaskForm):
+class QuickVlogForm(Form):
     url = StringField(
         _l("Link to a video of the stall"),
         description=_l("YouTube, TikTok, Instagram or Facebook: copy it with the Share button."),

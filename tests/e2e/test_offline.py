@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import _new_page, assert_no_csp_violations, check_page, log_in
+from tests.e2e.browser import assert_no_csp_violations, check_page, log_in, new_page
 from tests.factories import encode, photo_like
 from tests.live import app_env, flask, serve
 
@@ -68,7 +68,7 @@ def stall(tmp_path_factory):
 
 @pytest.fixture
 def phone(browser, stall):
-    page = _new_page(browser, stall.url, PHONE_360)
+    page = new_page(browser, stall.url, PHONE_360)
     yield page
     page.context.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _new_page, check_page, log_in
+from tests.e2e.browser import check_page, log_in, new_page
 from tests.e2e.stall_journey import (
     PHONE_360,
     PRODUCT_PHOTOS,
@@ -48,7 +48,7 @@ def _screen(page, name: str) -> None:
 
 def test_a_stall_with_five_products_in_at_most_40_taps(browser, stall_server, camera_photos):
     url, database = stall_server
-    page = _new_page(browser, url, PHONE_360)
+    page = new_page(browser, url, PHONE_360)
     try:
         log_in(page, "relawan@example.org")
         taps = run_journey(page, camera_photos, screen=lambda name: _screen(page, name))
