@@ -131,6 +131,28 @@ def busy_answer(field, exc: Busy) -> tuple[int, dict[str, str]]:
     return 503, {"Retry-After": str(exc.retry_after)}
 
 
+def add_product_from(
+    vendor: Vendor, form: ProductForm, uploads: list[Upload]
+) -> tuple[Product | None, list[Refusal], int, dict[str, str]]:
+    """Create a product from a submitted form: the product and the refused files, or None
+    with the form's errors set; and the status and headers to answer with."""
+    try:
+        fields = clean_product(form.raw())
+        product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
+    except InvalidProduct as exc:
+        _show_errors(form, exc.errors)
+        if uploads:
+            # Browsers never keep a chosen file in a form that comes back.
+            form.photos.errors = [_("Choose the photos again, please.")]
+        return None, [], 422, {}
+    except Busy as exc:
+        return None, [], *busy_answer(form.photos, exc)
+    except Invalid as exc:
+        flash(str(exc), "error")
+        return None, [], 422, {}
+    return product, refused, 200, {}
+
+
 def _show_errors(form: ProductForm, errors: dict[str, str]) -> None:
     for name, message in errors.items():
         form[name].errors = [message]
@@ -180,21 +202,8 @@ def new_product(vendor_id: int):
     status, headers = 200, {}
     if form.validate_on_submit():
         uploads = uploads_from(form.photos.data or [])
-        try:
-            fields = clean_product(form.raw())
-            product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
-        except InvalidProduct as exc:
-            _show_errors(form, exc.errors)
-            if uploads:
-                # Browsers never keep a chosen file in a form that comes back.
-                form.photos.errors = [_("Choose the photos again, please.")]
-            status = 422
-        except Busy as exc:
-            status, headers = busy_answer(form.photos, exc)
-        except Invalid as exc:
-            flash(str(exc), "error")
-            status = 422
-        else:
+        product, refused, status, headers = add_product_from(vendor, form, uploads)
+        if product:
             if product.photos:
                 flash(_("“%(name)s” is saved.", name=product.name), "success")
                 location = _products_page(product)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from market.catalogue.views import busy_answer, flash_refusals, uploads_from
+from market.catalogue.views import add_product_from, busy_answer, flash_refusals, uploads_from
 from market.manage.invitation_links import remember_invitation, shown_invitation
 from market.manage.quick_forms import QuickProductForm, QuickVendorForm, QuickVlogForm
 from market.models import Vendor
@@ -28,9 +28,6 @@ from market.services.categories import all_categories
 from market.services.consent import CONSENT_LANGUAGES, CONSENT_VERSION, consent_text
 from market.services.errors import Busy, DomainError, Invalid, NotReady
 from market.services.products import (
-    InvalidProduct,
-    clean_product,
-    create_product,
     list_products,
 )
 from market.services.quick_add import publish_and_invite, register_at_stall
@@ -141,21 +138,8 @@ def products(vendor_id: int):
         return redirect(_after_goods(vendor), code=303)
     if form.validate_on_submit():
         uploads = uploads_from([form.camera.data, *(form.photos.data or [])])
-        try:
-            fields = clean_product(form.raw())
-            product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
-        except InvalidProduct as exc:
-            for name, message in exc.errors.items():
-                form[name].errors = [message]
-            if uploads:
-                form.photos.errors = [_("Choose the photos again, please.")]
-            status = 422
-        except Busy as exc:
-            status, headers = busy_answer(form.photos, exc)
-        except Invalid as exc:
-            flash(str(exc), "error")
-            status = 422
-        else:
+        product, refused, status, headers = add_product_from(vendor, form, uploads)
+        if product:
             flash(
                 ngettext(
                     "“%(name)s” is saved with %(num)d photo.",
