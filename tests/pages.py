@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from market.extensions import db
-from market.models import Product, Vendor
+from market.models import AuditEvent, Product, Vendor
 from tests.factories import PASSWORD, World
 
 # The photo pipeline's refusals, as the pages show them in English.
@@ -184,7 +184,27 @@ class Route:
         return "ok" if role in self.allowed else "404"
 
 
+def _audit_events() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(AuditEvent.id)))
+
+
+def routes_of(app, blueprint: str) -> set[tuple[str, str]]:
+    """Every (endpoint, method) of a blueprint, for the checks that each is in a matrix."""
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(f"{blueprint}.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    # Not a loop over nothing: the blueprint's routes are found under this name.
+    assert routes, blueprint
+    return routes
+
+
 def check_access(client, world: World, route: Route, role: str) -> None:
+    """The route answers ``role`` as the matrix says; a refused POST leaves no audit event."""
+    before = _audit_events() if route.method == "POST" else None
     if role != "anonymous":
         user = world.people[role]
         assert login(client, user.login, PASSWORD).status_code == 302
@@ -206,3 +226,5 @@ def check_access(client, world: World, route: Route, role: str) -> None:
         assert not location.startswith("/auth/login")
     else:
         assert status == int(expected), status
+    if before is not None and expected != "ok":
+        assert _audit_events() == before

@@ -21,7 +21,7 @@ from tests.factories import (
     make_ready_vendor,
     make_world,
 )
-from tests.pages import OF_THIS_MARKET, STAFF, Route, check_access, csrf_token, login
+from tests.pages import OF_THIS_MARKET, STAFF, Route, check_access, csrf_token, login, routes_of
 
 OWNER_AND_STAFF = OF_THIS_MARKET | {"vendor"}
 REGISTER = "/manage/quick/register"
@@ -69,17 +69,11 @@ ROUTES = [
 def test_who_may_use_each_route(client, route, role):
     world = make_world()
     check_access(client, world, route, role)
-    if route.method == "POST" and route.expected(role) != "ok":
-        db.session.rollback()
-        assert db.session.scalar(select(func.count(AuditEvent.id))) == 0
 
 
 def test_every_quick_route_is_in_the_matrix(app):
     covered = {(r.endpoint, r.method) for r in ROUTES}
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("quick."):
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                assert (rule.endpoint, method) in covered, rule
+    assert routes_of(app, "quick") <= covered, sorted(routes_of(app, "quick") - covered)
 
 
 @pytest.mark.parametrize(
