@@ -10,7 +10,6 @@ from /proc), the shopper's p50/p95/max, how the uploads were answered and how fa
 came, and writes bench/results/upload-storm-<date>.md."""
 
 import argparse
-import io
 import re
 import sys
 import threading
@@ -24,26 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
 
 from bench.load import MARKET, STAFF_PASSWORD, installation, products_for_staff  # noqa: E402
 from bench.run import RESULTS, Server, machine, sh  # noqa: E402
+from tests.factories import big_png  # noqa: E402
 from tests.pages import form_values  # noqa: E402
 from tests.reliability_helpers import percentile  # noqa: E402
 
 WORDS = ("amplang", "manik", "batik", "kue", "gelang", "kerupuk", "sarung", "tas", "rotan")
-
-
-def big_png(shade: int, side: int = 7000) -> bytes:
-    """49 megapixels in about 160 KB, like the audit's file; each shade is another photo (the
-    same photo twice is stored once, and would cost no decoding the second time)."""
-    im = Image.new("RGB", (side, side), (200, 120, shade))
-    draw = ImageDraw.Draw(im)
-    for corner in range(0, side, 500):
-        draw.rectangle((corner, corner, corner + 300, corner + 300), fill=(10, 200, 30))
-    buffer = io.BytesIO()
-    im.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def worker_pid(port: int) -> int:

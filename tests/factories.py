@@ -10,6 +10,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import count
 
 import segno
@@ -385,3 +386,17 @@ def webp_chunks(data: bytes) -> list[bytes]:
         pos += 8 + size + (size & 1)
     assert pos == len(data)
     return chunks
+
+
+@cache
+def big_png(shade: int = 40, side: int = 7000) -> bytes:
+    """49 megapixels in about 160 KB, like the file of the audit that found uploads stalling
+    every page; each shade is another photo (the same photo twice is stored once, and would
+    cost no decoding the second time)."""
+    im = Image.new("RGB", (side, side), (200, 120, shade))
+    draw = ImageDraw.Draw(im)
+    for corner in range(0, side, 500):
+        draw.rectangle((corner, corner, corner + 300, corner + 300), fill=(10, 200, 30))
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG")
+    return buffer.getvalue()

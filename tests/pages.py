@@ -228,3 +228,10 @@ def check_access(client, world: World, route: Route, role: str) -> None:
         assert status == int(expected), status
     if before is not None and expected != "ok":
         assert _audit_events() == before
+
+
+def post_new_product(client, world: World, fields: dict):
+    """Log in as the market's volunteer and send the stall's new-product form with ``fields``."""
+    assert login(client, world.people["volunteer"].login).status_code == 302
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
+    return client.post(url, data={"csrf_token": csrf_token(client, url)} | fields)

@@ -9,7 +9,7 @@ import pytest
 from market.extensions import db
 from market.models import Product
 from tests.factories import make_world
-from tests.pages import csrf_token, login, reload
+from tests.pages import csrf_token, login, post_new_product, reload
 
 
 def _duplicate_ids(page: str) -> list[str]:
@@ -45,14 +45,7 @@ def test_pages_with_several_forms_have_unique_ids(client):
 )
 def test_a_tampered_choice_gets_an_indonesian_message(client, field, value, message):
     world = make_world(stocked=True)
-    vendor = world.vendor
-    assert login(client, world.people["volunteer"].login).status_code == 302
-    url = f"/manage/vendors/{vendor.id}/products/new"
-    response = client.post(
-        url,
-        data={"csrf_token": csrf_token(client, url), "name": "Amplang", "price": "5000"}
-        | {field: value},
-    )
+    response = post_new_product(client, world, {"name": "Amplang", "price": "5000", field: value})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page

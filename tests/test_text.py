@@ -17,7 +17,7 @@ from market.services import markets, vendors
 from market.services.errors import Invalid
 from market.services.vendors import InvalidFields
 from tests.factories import make_world
-from tests.pages import csrf_token, login, reload
+from tests.pages import csrf_token, login, post_new_product, reload
 
 NUL = "a\x00b"
 # The control characters of the probes: NUL, escape (C0), NEL (C1).
@@ -195,23 +195,18 @@ def test_control_characters_posted_to_every_form_are_refused_and_never_stored(ap
 
 def test_a_product_name_with_nul_gets_a_translated_field_error_and_nothing_is_stored(client):
     world = make_world(stocked=True)
-    vendor = world.vendor
-    assert login(client, world.people["volunteer"].login).status_code == 302
-    url = f"/manage/vendors/{vendor.id}/products/new"
-    response = client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(client, url),
-            "name": "Amplang\x00",
-            "price": "25000",
-            "description": "Baris satu\r\n\tBaris dua",
-        },
+    response = post_new_product(
+        client,
+        world,
+        {"name": "Amplang\x00", "price": "25000", "description": "Baris satu\r\n\tBaris dua"},
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert CONTROL_MESSAGE_ID in page
     reload()
-    names = db.session.scalars(select(Product.name).where(Product.vendor_id == vendor.id)).all()
+    names = db.session.scalars(
+        select(Product.name).where(Product.vendor_id == world.vendor.id)
+    ).all()
     assert names == [world.product.name]
 
 
@@ -247,13 +242,7 @@ NO_VISIBLE_ID = "Gunakan minimal satu huruf atau angka."
 
 def test_a_product_named_only_with_zero_width_spaces_is_refused(client):
     world = make_world(stocked=True)
-    vendor = world.vendor
-    assert login(client, world.people["volunteer"].login).status_code == 302
-    url = f"/manage/vendors/{vendor.id}/products/new"
-    response = client.post(
-        url,
-        data={"csrf_token": csrf_token(client, url), "name": "\u200b\u200b\u200b", "price": "5000"},
-    )
+    response = post_new_product(client, world, {"name": "\u200b\u200b\u200b", "price": "5000"})
     assert response.status_code == 422
     assert NO_VISIBLE_ID in response.get_data(as_text=True)
     reload()
@@ -262,13 +251,8 @@ def test_a_product_named_only_with_zero_width_spaces_is_refused(client):
 
 def test_direction_overrides_and_zero_width_characters_are_stripped_from_a_name(client):
     world = make_world(stocked=True)
-    vendor = world.vendor
-    assert login(client, world.people["volunteer"].login).status_code == 302
-    url = f"/manage/vendors/{vendor.id}/products/new"
     typed = "Amp\u200blang \u202egnitipek\u202c \u2066udang\u2069"
-    response = client.post(
-        url, data={"csrf_token": csrf_token(client, url), "name": typed, "price": "5000"}
-    )
+    response = post_new_product(client, world, {"name": typed, "price": "5000"})
     assert response.status_code == 303
     reload()
     names = set(db.session.scalars(select(Product.name)))

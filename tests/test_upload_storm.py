@@ -4,16 +4,13 @@ Before the decoding budget, one worker grew to 2 GB and every page waited behind
 Now the worker stays under 600 MB and the uploads that find no room are told, at once, to try
 again (bench/upload_storm.py measures the same storm at full size with a shopper searching)."""
 
-import io
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
+from tests.factories import big_png
 from tests.live import serve
 from tests.reliability_helpers import (
     Visitor,
@@ -26,18 +23,6 @@ from tests.reliability_helpers import (
 BUSY = "Many photos are being processed right now. Try again in a moment."
 WORKER_LIMIT_MB = 600
 BUSY_SECONDS = 1
-
-
-@cache
-def big_png(side: int = 7000) -> bytes:
-    """49 megapixels in about 160 KB, like the file of the audit that found the stall."""
-    im = Image.new("RGB", (side, side), (200, 120, 40))
-    draw = ImageDraw.Draw(im)
-    for corner in range(0, side, 500):
-        draw.rectangle((corner, corner, corner + 300, corner + 300), fill=(10, 200, 30))
-    buffer = io.BytesIO()
-    im.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def peak_rss_mb(pid: int) -> float:
