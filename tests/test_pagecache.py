@@ -350,9 +350,7 @@ def wait_for(condition, seconds: float = 5) -> None:
         time.sleep(0.02)
 
 
-def test_a_save_purges_the_changed_stall_and_market_at_the_cache_in_front(
-    app, ctx, purge_listener
-):
+def test_a_save_purges_the_changed_stall_and_market_at_the_cache_in_front(app, ctx, purge_listener):
     a, b = make_market(slug="pasar-a"), make_market(slug="pasar-b")
     make_vendor(a, slug="lapak-a1")
     stall = make_vendor(b, slug="lapak-b1")
