@@ -20,8 +20,9 @@ from market.models import Role
 from market.seed.demo import demo_image
 from market.services import invitations
 from market.services.photos import process_upload, store_photo
-from tests.conftest import login, make_market, make_people, make_product, make_user, make_vendor
+from tests.factories import make_market, make_people, make_product, make_user, make_vendor
 from tests.live import app_env, free_port, serve
+from tests.pages import login
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGUMENT = re.compile(r"<(?:[^<>]+:)?(\w+)>")
