@@ -177,6 +177,13 @@ def fixed_rate(base: str, paths: list[str], rate: int, seconds: int) -> dict:
     return {"rate": achieved, "p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "errors": errors}
 
 
+def cache_counts(base: str) -> dict[str, dict[str, int]]:
+    """Hits and misses per page kind, counted by the server (MARKET_CACHE_DEBUG_HEADER)."""
+    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+    connection.request("GET", "/_pagecache/stats")
+    return json.loads(connection.getresponse().read())
+
+
 def sql_per_page(env: dict, urls: dict[str, str]) -> dict[str, tuple[float, float]]:
     """(queries, milliseconds of SQL) per page, median of 20 uncached renders in-process."""
     code = f"""
@@ -332,7 +339,10 @@ def main() -> None:
     )
     memory = {}
     for cache_on in (False, True):
-        server_env = env | {"MARKET_PAGE_CACHE": "1" if cache_on else "0"}
+        server_env = env | {
+            "MARKET_PAGE_CACHE": "1" if cache_on else "0",
+            "MARKET_CACHE_DEBUG_HEADER": "1",
+        }
         with Server(server_env, name="cached" if cache_on else "uncached") as app:
             for name, path in urls.items():
                 wrk(app.url + path, 1, args.connections)  # warm-up: caches, connections
@@ -345,6 +355,8 @@ def main() -> None:
                 )
             if not cache_on:
                 paced = fixed_rate(app.url, list(urls.values())[:4], 200, args.seconds)
+            else:
+                answered = cache_counts(app.url)
             memory["cached" if cache_on else "uncached"] = app.worker_rss_mb()
     emit(
         "",
@@ -354,6 +366,16 @@ def main() -> None:
         "|---|---|---|---|---|",
         f"| {paced['rate']:.0f} | {paced['p50']:.1f} | {paced['p95']:.1f} | {paced['p99']:.1f} "
         f"| {paced['errors']} |",
+        "",
+        "## Which cache answered in the cached run (the worker's own counts, warm-up included)",
+        "",
+        "| page kind | hits | misses | hit rate |",
+        "|---|---|---|---|",
+        *(
+            f"| {kind} | {n['hit']} | {n['miss']} "
+            f"| {100 * n['hit'] / (n['hit'] + n['miss']):.2f} % |"
+            for kind, n in answered.items()
+        ),
         "",
         "## Worker memory after the load runs",
         "",

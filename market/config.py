@@ -72,8 +72,21 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         # revalidate every time (a cheap 304), so a withdrawn consent or a hidden stall is
         # gone at once everywhere.
         "MARKET_CACHE_SECONDS": _env_int("CACHE_SECONDS", 0),
+        # How long a shared cache in front (nginx, Varnish, a CDN: s-maxage) may serve a public
+        # page without asking, and serve a market's listings stale while it asks again
+        # (stale-while-revalidate). Changes are purged at once when MARKET_PURGE_URL is set;
+        # these bound how long a failed purge leaves a page stale.
+        "MARKET_SHARED_CACHE_SECONDS": _env_int("SHARED_CACHE_SECONDS", 60),
+        "MARKET_STALE_SECONDS": _env_int("STALE_SECONDS", 30),
+        # Where the shared cache in front accepts PURGE requests naming surrogate keys
+        # (market.purge); empty: nothing is sent.
+        "MARKET_PURGE_URL": _env("PURGE_URL", ""),
+        "MARKET_PURGE_TIMEOUT": float(_env("PURGE_TIMEOUT", "2")),
         # Rendered public pages kept for anonymous visitors; 0 turns it off (benchmarks).
         "MARKET_PAGE_CACHE": _env("PAGE_CACHE", "1") != "0",
+        # Benchmarks and tests only: an X-Cache header (HIT, MISS, BYPASS) on every response
+        # and this process's counts per page kind at /_pagecache/stats.
+        "MARKET_CACHE_DEBUG_HEADER": _env("CACHE_DEBUG_HEADER", "0") == "1",
         "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "MARKET_PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 50_000_000),
         # Memory each worker process may spend decoding uploads at once (with the ~200 MB the

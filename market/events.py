@@ -15,11 +15,12 @@ SESSION_HOOKS = (
     # A vendor or product whose categories alone changed gets a new updated_at, so that the
     # cached public pages that show it are revalidated.
     ("before_flush", touch_on_category_change),
-    # The session notes whether a flush wrote anything a public page shows…
-    ("before_flush", note_public_changes),
-    # …and if so, once committed, every cached page goes stale at once.
+    # The session notes which markets and stalls a flush changed on public pages…
+    ("after_flush", note_public_changes),
+    # …and once committed, their cached pages go stale (here and in a shared cache in front),
+    # and no other market's.
     ("after_commit", invalidate_after_commit),
-    # A rolled-back session forgets that note: nothing public changed.
+    # A rolled-back session forgets those notes: nothing public changed.
     ("after_rollback", forget_after_rollback),
     # The search index is updated in the same transaction as the vendors and products it
     # indexes, so a search never finds a stale or deleted record.

@@ -163,8 +163,12 @@ def register_request_hooks(app: Flask) -> None:
                 secure=app.config["SESSION_COOKIE_SECURE"],
                 httponly=True,
             )
-        if "Cache-Control" not in headers and current_user and current_user.is_authenticated:
+        # Whatever a view said, a signed-in person's response is theirs alone; only files
+        # that are the same for everyone for ever (photos named by their hash) stay shareable.
+        if current_user and current_user.is_authenticated and not response.cache_control.immutable:
             headers["Cache-Control"] = "private, no-store"
+            for shared in ("Surrogate-Key", "Cache-Tag"):
+                headers.pop(shared, None)
         response.vary.add("Cookie")
         return response
 

@@ -150,6 +150,7 @@ def whatsapp(market_slug: str, vendor_slug: str, product_slug: str | None = None
 
 
 @bp.route("/sitemap.xml")
+@cached_page
 def sitemap():
     """A sitemap index: the markets, then each market's stalls and products in files of at
     most SITEMAP_SIZE addresses, so a catalogue of any size stays within the protocol."""
@@ -169,6 +170,7 @@ def sitemap():
 
 
 @bp.route("/sitemap/pasar.xml")
+@cached_page
 def sitemap_markets():
     urls = [(url_for("storefront.index"), None)] + [
         (url_for("storefront.market", market_slug=market.slug), market.updated_at)
@@ -178,6 +180,7 @@ def sitemap_markets():
 
 
 @bp.route("/sitemap/<market_slug>/<any(lapak, produk):kind>-<int:number>.xml")
+@cached_page
 def sitemap_part(market_slug: str, kind: str, number: int):
     market = _found(public.find_market(market_slug))
     if number < 1:
@@ -209,10 +212,7 @@ def sitemap_part(market_slug: str, kind: str, number: int):
 
 
 def _xml(body: str) -> Response:
-    response = Response(body, mimetype="text/xml")
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+    return Response(body, mimetype="text/xml")
 
 
 @bp.route("/robots.txt")
