@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market.extensions import db
-from market.models import Market, Product, Role, User, Vendor
+from market.models import Market, MarketStaff, Product, Role, User, Vendor
 from market.services import accounts
 from market.services.search import search_market
 from tests.factories import make_market
@@ -77,7 +77,9 @@ def test_seed_demo_loads_the_market_of_the_design(runner, ctx):
     market = db.session.scalar(select(Market).where(Market.slug == "pasar-inpres-kebun-sayur"))
     assert market.city == "Balikpapan" and market.province == "Kalimantan Timur"
     vendors = db.session.scalar(select(func.count(Vendor.id)).where(Vendor.market_id == market.id))
-    products = db.session.scalar(select(func.count(Product.id)))
+    products = db.session.scalar(
+        select(func.count(Product.id)).join(Vendor).where(Vendor.market_id == market.id)
+    )
     assert vendors >= 8 and products >= 40
     for login in (
         "admin@example.org",
@@ -86,8 +88,35 @@ def test_seed_demo_loads_the_market_of_the_design(runner, ctx):
         "0812-0000-0001",
     ):
         assert accounts.authenticate(login, "pasar-demo-2026") is not None, login
+    # The second market adds no account, and the demo staff stay staff of the first only.
+    assert db.session.scalar(select(func.count(User.id))) == 4
+    assert {s.market_id for s in db.session.scalars(select(MarketStaff))} == {market.id}
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
+
+
+def test_seed_demo_adds_a_second_market_in_the_same_city(runner, ctx):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    first, second = db.session.scalars(
+        select(Market).where(Market.published.is_(True)).order_by(Market.id)
+    ).all()
+    assert second.slug == "pasar-klandasan" and second.city == first.city
+    assert second.cover_photo_id is not None
+    vendors = db.session.scalars(select(Vendor).where(Vendor.market_id == second.id)).all()
+    assert len(vendors) >= 5 and all(v.is_public and v.photos for v in vendors)
+    products = [p for v in vendors for p in v.products]
+    assert len(products) >= 20 and all(p.photos for p in products)
+
+    def names(market):
+        rows = db.session.scalars(
+            select(Product.name).join(Vendor).where(Vendor.market_id == market.id)
+        )
+        return {name.casefold() for name in rows}
+
+    # Amplang, and goods of the same kind, are sold in both markets: the city search compares.
+    for word in ("amplang", "manik", "madu kelulut", "cumi asin"):
+        assert any(word in name for name in names(first)), word
+        assert any(word in name for name in names(second)), word
 
 
 def test_seed_bench_adds_searchable_catalogue(runner, ctx):

@@ -1,4 +1,5 @@
-"""The demo market made into records (its data is in demo_market.py), with demo accounts.
+"""The demo markets made into records (their data is in demo_market.py and
+demo_klandasan.py), with the demo accounts.
 
 Photos are drawn with Pillow, so nothing is downloaded. Demo accounts exist only here.
 """
@@ -22,6 +23,7 @@ from market.models import (
     VlogPlatform,
     utcnow,
 )
+from market.seed import demo_klandasan as klandasan
 from market.seed.demo_market import MARKET, VENDORS, VLOGS
 from market.services import accounts
 from market.services.consent import CONSENT_VERSION
@@ -83,12 +85,12 @@ def _add_photo(seed: str, colour, *, vendor_id: int, product_id: int | None, alt
 
 
 def seed_demo() -> Market:
-    """Create the demo market with its vendors, products, photos and accounts."""
-    categories = {c.slug: c for c in db.session.query(Category)}
+    """Create the demo markets with their vendors, products, photos and the demo accounts;
+    returns the first market, the one the demo accounts work in."""
     market = Market(published=True, **MARKET)
     db.session.add(market)
     db.session.commit()
-    accounts.create_user(
+    admin = accounts.create_user(
         role=Role.ADMIN, name="Admin Pasar", email="admin@example.org", password=DEMO_PASSWORD
     )
     accounts.create_user(
@@ -105,6 +107,20 @@ def seed_demo() -> Market:
         password=DEMO_PASSWORD,
         market=market,
     )
+    _fill_market(market, VENDORS, VLOGS, onboarded_by=volunteer, vendor_account=True)
+    # The demo accounts stay as documented (staff of the first market only), so the admin,
+    # who may act in every market, stands for the volunteer of the second.
+    second = Market(published=True, **klandasan.MARKET)
+    db.session.add(second)
+    db.session.commit()
+    _fill_market(second, klandasan.VENDORS, klandasan.VLOGS, onboarded_by=admin)
+    return market
+
+
+def _fill_market(market: Market, vendors, vlogs, *, onboarded_by, vendor_account=False) -> None:
+    """Add the vendors, products, photos and vlog links of a demo market, and its cover photo;
+    with vendor_account, the first vendor gets the demo vendor login."""
+    categories = {c.slug: c for c in db.session.query(Category)}
     now = utcnow()
     for index, (
         name,
@@ -116,7 +132,7 @@ def seed_demo() -> Market:
         description,
         colour,
         products,
-    ) in enumerate(VENDORS):
+    ) in enumerate(vendors):
         vendor = Vendor(
             market=market,
             slug=slugify(name),
@@ -126,13 +142,13 @@ def seed_demo() -> Market:
             stall_number=number,
             whatsapp=accounts.normalise_phone(phone),
             description=description,
-            opening_hours="08.00–21.00 WITA",
+            opening_hours=market.opening_hours,
             categories=[categories[c] for c in cats],
             status=VendorStatus.PUBLISHED,
             consent_at=now,
-            consent_by_id=volunteer.id,
+            consent_by_id=onboarded_by.id,
             consent_version=CONSENT_VERSION,
-            onboarded_by_id=volunteer.id,
+            onboarded_by_id=onboarded_by.id,
             published_at=now,
         )
         db.session.add(vendor)
@@ -151,7 +167,7 @@ def seed_demo() -> Market:
                 availability=Availability(availability),
                 position=position,
                 categories=[categories[cats[0]]],
-                description=f"{pname} dari {name}, {MARKET['name']}.",
+                description=f"{pname} dari {name}, {market.name}.",
                 **facts,
             )
             db.session.add(product)
@@ -159,8 +175,8 @@ def seed_demo() -> Market:
             _add_photo(
                 f"{name}-{pname}", colour, vendor_id=vendor.id, product_id=product.id, alt=pname
             )
-        if name in VLOGS:
-            parsed = parse_vlog_url(VLOGS[name])
+        if name in vlogs:
+            parsed = parse_vlog_url(vlogs[name])
             db.session.add(
                 VlogLink(
                     vendor_id=vendor.id,
@@ -169,15 +185,15 @@ def seed_demo() -> Market:
                     video_id=parsed.video_id,
                 )
             )
-        if index == 0:
+        if vendor_account and index == 0:
             vendor.owner = accounts.create_user(
                 role=Role.VENDOR, name=owner, phone=phone, password=DEMO_PASSWORD
             )
         db.session.commit()
     cover = store_photo(
-        process_upload(demo_image("market-cover", (154, 52, 18), (1280, 720))), alt_text=market.name
+        process_upload(demo_image(f"cover-{market.slug}", vendors[0][7], (1280, 720))),
+        alt_text=market.name,
     )
     db.session.flush()
     market.cover_photo_id = cover.id
     db.session.commit()
-    return market
