@@ -6,6 +6,7 @@ from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
 from market.models.product import Availability, PriceKind, Product
+from market.models.synonym import Synonym
 from market.models.user import Invitation, Role, User
 from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
 
@@ -24,6 +25,7 @@ __all__ = [
     "QrisCode",
     "Role",
     "StaffRole",
+    "Synonym",
     "TimestampMixin",
     "User",
     "Vendor",

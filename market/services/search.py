@@ -9,6 +9,7 @@ nobody else has to call this module to keep search current. Visibility is not in
 join the live rows and apply the public filters, so the rule stays in one place.
 """
 
+import enum
 import re
 import unicodedata
 from collections import defaultdict
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     Connection,
+    String,
     bindparam,
+    cast,
     column,
     func,
     inspect,
@@ -26,16 +29,20 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from market.extensions import db
-from market.models import Category, Market, Product, Vendor
+from market.models import Availability, Category, Market, Product, Vendor
 from market.models.product import product_category
 from market.models.vendor import vendor_category
 from market.services.public import attach_photos
 
 TABLE_PREFIX = "search_"
 TABLES = {Vendor: "search_vendor", Product: "search_product"}
+# Every word the index has seen, for "did you mean": never pruned, so a suggestion is only
+# shown when searching for it finds something public.
+VOCABULARY = "search_word"
 MAX_RESULTS = 20
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
@@ -110,7 +117,9 @@ def _vendor_documents(connection: Connection, ids: list[int]) -> dict[int, _Docu
             _scope(row.market_id),
             row.business_name,
             tags.get(row.id, ""),
-            f"{row.description} {row.owner_name} blok {row.stall_block} no {row.stall_number}",
+            # "b12" as one word too: shoppers type the code painted on the stall.
+            f"{row.description} {row.owner_name} blok {row.stall_block} no {row.stall_number} "
+            f"{row.stall_block}{row.stall_number}",
         )
         for row in rows
     }
@@ -126,6 +135,7 @@ def _product_documents(connection: Connection, ids: list[int]) -> dict[int, _Doc
             Product.description,
             Product.material,
             Product.price_note,
+            Product.halal,
         )
         .join(Vendor, Vendor.id == Product.vendor_id)
         .where(Product.id.in_(ids))
@@ -135,7 +145,7 @@ def _product_documents(connection: Connection, ids: list[int]) -> dict[int, _Doc
             _scope(row.market_id),
             row.name,
             tags.get(row.id, ""),
-            f"{row.description} {row.material} {row.price_note}",
+            f"{row.description} {row.material} {row.price_note} {'halal' if row.halal else ''}",
         )
         for row in rows
     }
@@ -180,6 +190,19 @@ def _write(connection: Connection, model, ids: list[int]) -> None:
             "setweight(to_tsvector('simple', :body), 'C'))"
         )
     connection.execute(text(statement), values)
+    if _has_table(connection, VOCABULARY):
+        words = {
+            word
+            for value in values
+            for field_ in ("name", "tags", "body")
+            for word in value[field_].split()
+            if _is_vocabulary_word(word)
+        }
+        if words:
+            connection.execute(
+                text(f"INSERT INTO {VOCABULARY} (word) VALUES (:word) ON CONFLICT DO NOTHING"),  # noqa: S608
+                [{"word": word} for word in sorted(words)],
+            )
 
 
 def reindex(connection: Connection, vendor_ids: Iterable[int], product_ids: Iterable[int]) -> None:
@@ -198,16 +221,20 @@ def rebuild_index(connection: Connection) -> None:
     )
 
 
-_index_present: set[str] = set()
+_tables_present: set[tuple[str, str]] = set()
+
+
+def _has_table(connection: Connection, name: str) -> bool:
+    # A database made without migrations (a throwaway script's create_all) has no index; its
+    # flushes must still work. Only a positive answer is remembered, so an upgrade is noticed.
+    key = (connection.engine.url.render_as_string(), name)
+    if key not in _tables_present and inspect(connection).has_table(name):
+        _tables_present.add(key)
+    return key in _tables_present
 
 
 def _has_index(connection: Connection) -> bool:
-    # A database made without migrations (a throwaway script's create_all) has no index; its
-    # flushes must still work. Only a positive answer is remembered, so an upgrade is noticed.
-    key = connection.engine.url.render_as_string()
-    if key not in _index_present and inspect(connection).has_table(TABLES[Vendor]):
-        _index_present.add(key)
-    return key in _index_present
+    return _has_table(connection, TABLES[Vendor])
 
 
 def _moved_market(vendor: Vendor) -> bool:
@@ -241,7 +268,198 @@ def keep_index_current(session: Session, _flush_context) -> None:
     reindex(connection, changed[Vendor], changed[Product])
 
 
+# --- what the shopper meant ---------------------------------------------------------------
+
+# "oleh2" is how Indonesians write "oleh-oleh" in a hurry; a digit after a lone letter ("b12")
+# is a stall code instead, hence at least two letters before the 2.
+_REDUPLICATED = re.compile(r"^([^\W\d_]{2,})2$")
+_MAX_PHRASE = 3  # words in the longest synonym phrase looked up
+MIN_CORRECTED_LENGTH = 3
+_NEAR_CANDIDATES = 50
+
+
+def _is_vocabulary_word(word: str) -> bool:
+    return MIN_CORRECTED_LENGTH <= len(word) <= MAX_TERM_LENGTH and word.isalpha()
+
+
+def expand_shorthand(terms: list[str]) -> list[str]:
+    """Indonesian reduplication written with a 2: ['oleh2'] → ['oleh', 'oleh']."""
+    words = []
+    for term in terms:
+        match = _REDUPLICATED.match(term)
+        words += [match[1], match[1]] if match else [term]
+    return words[:MAX_TERMS]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring letters each count one ('amplng' → 'amplang' is 1, 'mnaik' → 'manik' 1)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_distance(word: str) -> int:
+    """One slip in a short word, two in a long one."""
+    return 1 if len(word) <= 6 else 2
+
+
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass
+class Lookup:
+    """What the database knows about a query's words (one statement, see _lookup)."""
+
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+    known: set[str] = field(default_factory=set)
+    near: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _grams(words: list[str]) -> list[str]:
+    return sorted(
+        {
+            " ".join(words[i : i + n])
+            for n in range(1, _MAX_PHRASE + 1)
+            for i in range(len(words) - n + 1)
+        }
+    )
+
+
+def _lookup(words: list[str]) -> Lookup:
+    """Synonyms of every phrase of the query, which words start some indexed word, and near
+    words for those that do not: one round trip, however many words."""
+    # Only constants and parameter names go into the SQL text; the words are parameters.
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    parts = ["SELECT 0 AS kind, phrase AS word, means AS other FROM synonym WHERE phrase IN :grams"]
+    params: dict = {"grams": _grams(words)}
+    checked = sorted({w for w in words if _is_vocabulary_word(w)})
+    for i, word in enumerate(checked):
+        params |= {f"w{i}": word, f"u{i}": _after(word)}
+        starts = f"SELECT 1 FROM {VOCABULARY} WHERE word >= :w{i} AND word < :u{i}"  # noqa: S608
+        parts.append(f"SELECT 1, CAST(:w{i} AS VARCHAR), NULL WHERE EXISTS ({starts})")
+        if postgres:
+            near = (
+                f"SELECT word FROM {VOCABULARY} WHERE word % :w{i} "  # noqa: S608
+                f"AND NOT EXISTS ({starts}) ORDER BY similarity(word, :w{i}) DESC"
+            )
+        else:
+            # No trigram index in SQLite: near words share the first letter and nearly the
+            # length, which the primary key's order finds as a range.
+            params |= {f"f{i}": word[0], f"g{i}": _after(word[0])}
+            params |= {f"lo{i}": len(word) - 2, f"hi{i}": len(word) + 2}
+            near = (
+                f"SELECT word FROM {VOCABULARY} WHERE word >= :f{i} AND word < :g{i} "  # noqa: S608
+                f"AND length(word) BETWEEN :lo{i} AND :hi{i} AND NOT EXISTS ({starts})"
+            )
+        parts.append(
+            f"SELECT 2, word, CAST(:w{i} AS VARCHAR) "  # noqa: S608
+            f"FROM ({near} LIMIT {_NEAR_CANDIDATES}) AS near{i}"
+        )
+    statement = text(" UNION ALL ".join(parts)).bindparams(bindparam("grams", expanding=True))
+    found = Lookup()
+    for kind, word, other in connection.execute(statement, params):
+        if kind == 0:
+            found.synonyms.setdefault(word, []).append(other)
+        elif kind == 1:
+            found.known.add(word)
+        else:
+            found.near.setdefault(other, []).append(word)
+    return found
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    scored = sorted((edit_distance(word, c), abs(len(c) - len(word)), c) for c in candidates)
+    if scored and scored[0][0] <= allowed_distance(word):
+        return scored[0][2]
+    return None
+
+
+@dataclass
+class Understood:
+    """A query as groups of alternatives: every group must match, by any one alternative,
+    each a run of words matched as prefixes. ``corrected`` lists the shopper's words with the
+    unknown ones replaced, when any was."""
+
+    groups: list[list[tuple[str, ...]]]
+    corrected: list[str] | None = None
+
+
+def understand(terms: list[str]) -> Understood:
+    """Expand shorthand, add synonyms and spelling variants, and replace a word the index has
+    never seen by the nearest one it has."""
+    words = expand_shorthand(terms)
+    if not words:
+        return Understood([])
+    found = _lookup(words)
+    groups: list[list[tuple[str, ...]]] = []
+    corrected, changed = [], False
+    i = 0
+    while i < len(words):
+        for n in range(min(_MAX_PHRASE, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            if phrase in found.synonyms:
+                alternatives = [tuple(words[i : i + n])]
+                alternatives += [tuple(means.split()) for means in found.synonyms[phrase]]
+                groups.append(alternatives)
+                corrected += words[i : i + n]
+                i += n
+                break
+        else:
+            word = words[i]
+            replacement = None
+            if _is_vocabulary_word(word) and word not in found.known:
+                replacement = _closest(word, found.near.get(word, []))
+            groups.append([(replacement or word,)])
+            corrected.append(replacement or word)
+            changed = changed or replacement is not None
+            i += 1
+    return Understood(groups, corrected if changed else None)
+
+
 # --- queries -----------------------------------------------------------------------------
+
+
+class Sort(enum.StrEnum):
+    """Orders of the goods found; the values are the URL's words."""
+
+    RELEVANCE = "relevan"
+    CHEAPEST = "termurah"
+    DEAREST = "termahal"
+    NEWEST = "terbaru"
+
+
+@dataclass
+class Filters:
+    """What a shopper narrowed the goods to. Price, availability and halal are facts of
+    goods, so with any of them set no stalls are listed."""
+
+    category: Category | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    availability: Availability | None = None
+    halal: bool = False
+    market: Market | None = None
+    sort: Sort = Sort.RELEVANCE
+
+    @property
+    def goods_only(self) -> bool:
+        return bool(
+            self.price_min is not None
+            or self.price_max is not None
+            or self.availability
+            or self.halal
+        )
 
 
 @dataclass
@@ -249,71 +467,199 @@ class SearchResult:
     terms: list[str]
     vendors: list[Vendor] = field(default_factory=list)
     products: list[Product] = field(default_factory=list)
+    vendor_total: int = 0
+    product_total: int = 0
+    # The shopper's query with unknown words replaced, when that is what was searched.
+    suggestion: str | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.vendors or self.products)
 
 
-def _ranked(model, market: Market, terms: list[str]):
-    """(join target, match condition, order) for the index table of one model."""
+def _fts_words(groups) -> str:
+    def alternative(words):
+        return " AND ".join(f'"{word}"*' for word in words)
+
+    return " AND ".join(
+        "(" + " OR ".join(f"({alternative(a)})" for a in group) + ")" for group in groups
+    )
+
+
+def _ts_words(groups) -> str:
+    def alternative(words):
+        return " & ".join(f"{word}:*ABC" for word in words)
+
+    return " & ".join(
+        "(" + " | ".join(f"({alternative(a)})" for a in group) + ")" for group in groups
+    )
+
+
+def _matches(model, market: Market | None, groups):
+    """The matching rows of one model's index table as a subquery of (id, rank), best rank
+    first; without a market the whole index is searched (the caller keeps to public markets).
+    A subquery, because FTS5 refuses bm25() in a statement that also has a window function."""
     name = TABLES[model]
     if db.session.get_bind().dialect.name == "sqlite":
         index = table(name, column("rowid"))
-        words = " AND ".join(f'"{term}"*' for term in terms)
-        expression = f"scope:{_scope(market.id)} AND {{name tags body}} : ({words})"
-        match = literal_column(name).op("MATCH")(expression)
-        rank = func.bm25(literal_column(name), *_FTS_WEIGHTS)
-        return index, index.c.rowid == model.id, match, rank
+        expression = f"{{name tags body}} : ({_fts_words(groups)})"
+        if market is not None:
+            expression = f"scope:{_scope(market.id)} AND {expression}"
+        return (
+            select(
+                index.c.rowid.label("id"),
+                func.bm25(literal_column(name), *_FTS_WEIGHTS).label("rank"),
+            )
+            .where(literal_column(name).op("MATCH")(expression))
+            .subquery()
+        )
     index = table(name, column("id"), column("document"))
-    words = " & ".join(f"{term}:*ABC" for term in terms)
-    match = index.c.document.op("@@")(func.to_tsquery("simple", f"{_scope(market.id)}:D & {words}"))
+    words = _ts_words(groups)
+    scoped = f"{_scope(market.id)}:D & ({words})" if market is not None else words
     # Ranked on the shopper's words alone: ts_rank scores an AND by how near its terms lie,
     # and the scope token sits far from most of them.
     rank = -func.ts_rank(
         literal_column(_PG_WEIGHTS), index.c.document, func.to_tsquery("simple", words)
     )
-    return index, index.c.id == model.id, match, rank
+    return (
+        select(index.c.id, rank.label("rank"))
+        .where(index.c.document.op("@@")(func.to_tsquery("simple", scoped)))
+        .subquery()
+    )
 
 
-def search_market(market: Market, query: str, limit: int = MAX_RESULTS) -> SearchResult:
-    """The best public vendors and products of a market for a query, name matches first.
+_PRODUCT_ORDER = {
+    Sort.CHEAPEST: (Product.price_idr.is_(None), Product.price_idr),
+    Sort.DEAREST: (Product.price_idr.is_(None), Product.price_idr.desc()),
+    Sort.NEWEST: (Product.created_at.desc(),),
+}
 
-    Each word is a prefix ("bati" finds "batik"), case and accents do not matter, category
-    names match in both languages, and at most ``limit`` (≤ 20) of each kind come back.
-    """
+
+def _vendor_category_ids():
+    return (
+        select(func.aggregate_strings(cast(vendor_category.c.category_id, String), ","))
+        .where(vendor_category.c.vendor_id == Vendor.id)
+        .scalar_subquery()
+    )
+
+
+def _find_vendors(market, groups, filters: Filters, limit: int, categories) -> tuple[list, int]:
+    found = _matches(Vendor, market, groups)
+    query = (
+        select(Vendor, func.count().over(), _vendor_category_ids())
+        .join(found, found.c.id == Vendor.id)
+        .join(Vendor.market)
+        .where(Vendor.is_public, Market.published.is_(True))
+        .options(contains_eager(Vendor.market))
+        .order_by(found.c.rank, Vendor.id)
+        .limit(limit)
+    )
+    if market is not None:
+        query = query.where(Vendor.market_id == market.id)
+    if filters.category is not None:
+        query = query.where(
+            Vendor.id.in_(
+                select(vendor_category.c.vendor_id).where(
+                    vendor_category.c.category_id == filters.category.id
+                )
+            )
+        )
+    rows = db.session.execute(query).all()
+    for vendor, _total, category_ids in rows:
+        ids = {int(i) for i in (category_ids or "").split(",") if i}
+        # Set from the row (the page has the categories already) rather than one query more.
+        set_committed_value(vendor, "categories", [c for c in categories if c.id in ids])
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _find_products(market, groups, filters: Filters, limit: int) -> tuple[list, int]:
+    found = _matches(Product, market, groups)
+    query = (
+        select(Product, func.count().over())
+        .join(found, found.c.id == Product.id)
+        .join(Product.vendor)
+        .join(Vendor.market)
+        .where(Vendor.is_public, Product.is_listed, Market.published.is_(True))
+        .options(contains_eager(Product.vendor).contains_eager(Vendor.market))
+        .order_by(*_PRODUCT_ORDER.get(filters.sort, ()), found.c.rank, Product.id)
+        .limit(limit)
+    )
+    if market is not None:
+        query = query.where(Vendor.market_id == market.id)
+    if filters.category is not None:
+        query = query.where(
+            Product.id.in_(
+                select(product_category.c.product_id).where(
+                    product_category.c.category_id == filters.category.id
+                )
+            )
+        )
+    if filters.price_min is not None:
+        query = query.where(Product.price_idr >= filters.price_min)
+    if filters.price_max is not None:
+        query = query.where(Product.price_idr <= filters.price_max)
+    if filters.availability is not None:
+        query = query.where(Product.availability == filters.availability)
+    if filters.halal:
+        query = query.where(Product.halal.is_(True))
+    rows = db.session.execute(query).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _search(
+    market: Market | None,
+    query: str,
+    filters: Filters | None,
+    limit: int,
+    categories: list[Category] | None,
+) -> SearchResult:
     terms = query_terms(query)
     result = SearchResult(terms)
     if not terms:
         return result
+    filters = filters or Filters()
     limit = max(1, min(limit, MAX_RESULTS))
-    index, joined, match, rank = _ranked(Vendor, market, terms)
-    result.vendors = list(
-        db.session.scalars(
-            select(Vendor)
-            .join(index, joined)
-            .where(match, Vendor.market_id == market.id, Vendor.is_public)
-            .options(selectinload(Vendor.categories))
-            .order_by(rank, Vendor.id)
-            .limit(limit)
+    if categories is None:
+        categories = list(db.session.scalars(select(Category).order_by(Category.position)))
+    meant = understand(terms)
+    if not filters.goods_only:
+        result.vendors, result.vendor_total = _find_vendors(
+            market, meant.groups, filters, limit, categories
         )
-    )
-    index, joined, match, rank = _ranked(Product, market, terms)
-    result.products = list(
-        db.session.scalars(
-            select(Product)
-            .join(index, joined)
-            .join(Product.vendor)
-            .where(
-                match,
-                Vendor.market_id == market.id,
-                Vendor.is_public,
-                Product.is_listed,
-            )
-            .options(contains_eager(Product.vendor))
-            .order_by(rank, Product.id)
-            .limit(limit)
-        )
-    )
+    result.products, result.product_total = _find_products(market, meant.groups, filters, limit)
+    # Offered only when it finds something public, so no hidden record's words leak out.
+    if meant.corrected and not result.empty:
+        result.suggestion = " ".join(meant.corrected)
     attach_photos(result.vendors, result.products)
     return result
+
+
+def search_market(
+    market: Market,
+    query: str,
+    limit: int = MAX_RESULTS,
+    filters: Filters | None = None,
+    categories: list[Category] | None = None,
+) -> SearchResult:
+    """The best public vendors and products of a market for a query, name matches first.
+
+    Each word is a prefix ("bati" finds "batik"), case and accents do not matter, category
+    names match in both languages, shorthand ("oleh2"), spelling variants and English words
+    of the synonym table are understood, a word the index has never seen is replaced by the
+    nearest it has ("amplng" → "amplang", see ``suggestion``), and at most ``limit`` (≤ 20)
+    of each kind come back, with the count of all that match. ``categories`` (all of them)
+    saves a query when the caller has them already.
+    """
+    return _search(market, query, filters, limit, categories)
+
+
+def search_city(
+    query: str,
+    filters: Filters | None = None,
+    limit: int = MAX_RESULTS,
+    categories: list[Category] | None = None,
+) -> SearchResult:
+    """As search_market, across every published market (or the one of ``filters.market``);
+    each vendor and product comes with its market loaded, to label the results."""
+    filters = filters or Filters()
+    return _search(filters.market, query, filters, limit, categories)
