@@ -226,19 +226,28 @@ def attach_photos(vendors: list[Vendor] = (), products: list[Product] = ()) -> N
         set_committed_value(product, "photos", [p for p in photos if p.product_id == product.id])
 
 
-def market_categories(market: Market) -> list[tuple[Category, bool]]:
-    """Every category, each with whether a public vendor of the market has it."""
+def market_categories(market: Market | None) -> list[tuple[Category, bool]]:
+    """Every category, each with whether a public vendor of the market (of any published
+    market, without one) has it."""
+    where = [vendor_category.c.category_id == Category.id, Vendor.is_public]
+    if market is not None:
+        where.append(Vendor.market_id == market.id)
+    else:
+        where.append(Vendor.market_id.in_(select(Market.id).where(Market.published.is_(True))))
     present = exists(
         select(vendor_category.c.vendor_id)
         .join(Vendor, Vendor.id == vendor_category.c.vendor_id)
-        .where(
-            vendor_category.c.category_id == Category.id,
-            Vendor.market_id == market.id,
-            Vendor.is_public,
-        )
+        .where(*where)
     )
     rows = db.session.execute(select(Category, present).order_by(Category.position))
     return [(category, bool(here)) for category, here in rows]
+
+
+def market_choices() -> list[Market]:
+    """The published markets by name, for a choice of market (no counts, no photos)."""
+    return list(
+        db.session.scalars(select(Market).where(Market.published.is_(True)).order_by(Market.name))
+    )
 
 
 @dataclass

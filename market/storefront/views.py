@@ -20,6 +20,7 @@ from flask_login import current_user
 from limits import parse as parse_limit
 
 from market.extensions import csrf, limiter
+from market.models import Availability
 from market.pagecache import cached_page
 from market.permissions import can_manage_market
 from market.qr import qr_svg
@@ -36,6 +37,8 @@ SITEMAP_SIZE = 10_000
 # Per visitor, stall and product: enough for anyone who really wants to chat, and a tap
 # beyond it still opens WhatsApp - it just is not counted.
 WHATSAPP_COUNT_LIMIT = parse_limit("10/hour")
+# The search filter's words for availability (sold-out goods are not something to look for).
+STOCK_CHOICES = {"ada": Availability.IN_STOCK, "pre-order": Availability.PRE_ORDER}
 
 
 def _found(value):
@@ -96,17 +99,72 @@ def product(market_slug: str, vendor_slug: str, product_slug: str):
     )
 
 
+def _price(name: str) -> int | None:
+    value = request.args.get(name, "").replace(".", "").strip()
+    return int(value) if value.isdigit() and len(value) <= 10 else None
+
+
+def _search_filters(categories, markets=()) -> search.Filters:
+    """The search page's filters from the query string; anything unknown is ignored."""
+    category = next((c for c in categories if c.slug == request.args.get("kategori")), None)
+    market = next((m for m in markets if m.slug == request.args.get("pasar")), None)
+    try:
+        sort = search.Sort(request.args.get("urut", search.Sort.RELEVANCE))
+    except ValueError:
+        sort = search.Sort.RELEVANCE
+    return search.Filters(
+        category=category,
+        price_min=_price("harga_min"),
+        price_max=_price("harga_max"),
+        availability=STOCK_CHOICES.get(request.args.get("stok", "")),
+        halal=request.args.get("halal") == "1",
+        market=market,
+        sort=sort,
+    )
+
+
+def _render_search(market, markets, categories, result_of):
+    query = request.args.get("q", "").strip()[:200]
+    filters = _search_filters([c for c, _ in categories], markets)
+    return render_template(
+        "storefront/search.html",
+        market=market,
+        markets=markets,
+        query=query,
+        filters=filters,
+        result=result_of(query, filters),
+        categories=categories,
+        stock_choices=STOCK_CHOICES,
+    )
+
+
 @bp.route("/pasar/<market_slug>/cari")
 @cached_page
 def search_page(market_slug: str):
     market = _found(public.find_market(market_slug))
-    query = request.args.get("q", "").strip()[:200]
-    return render_template(
-        "storefront/search.html",
-        market=market,
-        query=query,
-        result=search.search_market(market, query),
-        categories=public.market_categories(market),
+    categories = public.market_categories(market)
+    return _render_search(
+        market,
+        [],
+        categories,
+        lambda query, filters: search.search_market(
+            market, query, filters=filters, categories=[c for c, _ in categories]
+        ),
+    )
+
+
+@bp.route("/cari")
+@cached_page
+def city_search():
+    """Search across every published market, results labelled with their market."""
+    categories = public.market_categories(None)
+    return _render_search(
+        None,
+        public.market_choices(),
+        categories,
+        lambda query, filters: search.search_city(
+            query, filters=filters, categories=[c for c, _ in categories]
+        ),
     )
 
 
