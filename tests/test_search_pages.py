@@ -86,3 +86,17 @@ def test_search_pages_stay_within_the_query_budget(client, city, query, where):
     with counting_queries() as statements:
         assert client.get(f"{path}?q={query}").status_code == 200
     assert len(statements) <= MAX_QUERIES, statements
+
+
+def test_the_city_page_opens_with_the_search_and_says_what_each_market_is_known_for(client, ctx):
+    market = make_market(name="Pasar Pantai", latitude=-1.2768, longitude=116.829)
+    for n in range(2):
+        make_vendor(market, business_name=f"Warung {n}", categories=[category("makanan")])
+    make_vendor(market, business_name="Kios Kain", categories=[category("kain")])
+    with counting_queries() as statements:
+        body = client.get("/").get_data(as_text=True)
+    assert len(statements) <= MAX_QUERIES
+    assert body.index('action="/cari"') < body.index("Pasar Pantai")
+    known = re.search(r'<span class="known-for">([^<]*)</span>', body)[1]
+    assert known == "Terkenal dengan: Makanan &amp; camilan, Kain, batik &amp; sarung"
+    assert "openstreetmap.org/?mlat=-1.276800" in body

@@ -80,6 +80,25 @@ def published_markets() -> list[tuple[Market, int, int]]:
     return [tuple(row) for row in rows]
 
 
+def top_categories(per_market: int = 3) -> dict[int, list[Category]]:
+    """What each published market is known for: its categories with the most public stalls,
+    at most ``per_market`` each, in one query."""
+    rows = db.session.execute(
+        select(Vendor.market_id, Category, func.count(Vendor.id).label("stalls"))
+        .join(vendor_category, vendor_category.c.vendor_id == Vendor.id)
+        .join(Category, Category.id == vendor_category.c.category_id)
+        .join(Market, Market.id == Vendor.market_id)
+        .where(Vendor.is_public, Market.published.is_(True))
+        .group_by(Vendor.market_id, Category.id)
+        .order_by(Vendor.market_id, func.count(Vendor.id).desc(), Category.position)
+    )
+    known: dict[int, list[Category]] = {}
+    for market_id, category, _stalls in rows:
+        if len(known.setdefault(market_id, [])) < per_market:
+            known[market_id].append(category)
+    return known
+
+
 def public_vendors_query(market: Market, category: Category | None = None) -> Select:
     query = (
         select(Vendor)

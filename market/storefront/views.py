@@ -49,7 +49,10 @@ def _found(value):
 @cached_page
 def index():
     return render_template(
-        "storefront/index.html", markets=public.published_markets(), jsonld=seo.site_jsonld()
+        "storefront/index.html",
+        markets=public.published_markets(),
+        known_for=public.top_categories(),
+        jsonld=seo.site_jsonld(),
     )
 
 
