@@ -44,6 +44,8 @@ def test_public_pages_use_indexes(app, client, statements):
             f"/pasar/{market.slug}/lapak/{vendor.slug}/",
             f"/pasar/{market.slug}/lapak/{vendor.slug}/{product.slug}",
             f"/pasar/{market.slug}/cari?q=produk",
+            f"/pasar/{market.slug}/cari?q=prodk&urut=termurah&halal=1",
+            "/cari?q=produk&kategori=kerajinan",
             f"/api/v1/markets/{market.slug}/vendors",
             f"/api/v1/markets/{market.slug}/products",
             f"/api/v1/markets/{market.slug}/products?q=produk",

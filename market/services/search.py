@@ -364,7 +364,7 @@ def _lookup(words: list[str]) -> Lookup:
             )
         parts.append(
             f"SELECT 2, word, CAST(:w{i} AS VARCHAR) "  # noqa: S608
-            f"FROM ({near} LIMIT {_NEAR_CANDIDATES}) AS near{i}"
+            f"FROM ({near} LIMIT {_NEAR_CANDIDATES}) AS anon_near{i}"
         )
     statement = text(" UNION ALL ".join(parts)).bindparams(bindparam("grams", expanding=True))
     found = Lookup()
