@@ -1,8 +1,8 @@
 """Forgiving search: a synonym table seeded with spelling variants and English words, and the
 vocabulary of the search index (trigram-indexed on PostgreSQL) for "did you mean".
 
-Revision ID: 0003_forgiving_search
-Revises: 0002
+Revision ID: 0004_forgiving_search
+Revises: 0003_idempotency
 Create Date: 2027-01-10 09:00:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2027-01-10 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_forgiving_search"
-down_revision = "0002"
+revision = "0004_forgiving_search"
+down_revision = "0003_idempotency"
 branch_labels = None
 depends_on = None
 
