@@ -3,7 +3,11 @@ the filters are plain form fields submitted as a GET."""
 
 import re
 
-from tests.e2e.conftest import assert_accessible, screenshot
+import pytest
+
+from tests.e2e.browser import assert_accessible, screenshot
+
+pytestmark = pytest.mark.e2e
 
 
 def test_city_page_leads_to_amplang_in_both_markets(phone_id):
