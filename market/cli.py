@@ -164,8 +164,11 @@ def restore_command(path):
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
 @with_appcontext
 def collect_garbage(grace_minutes, dry_run):
-    """Remove photo files that no photo uses (left by crashes, full disks and erasures)."""
+    """Remove photo files that no photo uses (left by crashes, full disks and erasures), and
+    forget the outbox's idempotency keys older than 30 days."""
     report = housekeeping.collect_garbage(timedelta(minutes=grace_minutes), dry_run=dry_run)
+    if not dry_run:
+        click.echo(f"{housekeeping.forget_old_keys()} old idempotency keys forgotten")
     for key in report.removed:
         click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
     click.echo(

@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from market.extensions import db
-from market.models import Photo, Product, Role
+from market.models import IdempotencyKey, Photo, Product, Role, utcnow
 from market.ops import housekeeping
 from market.services.imaging import process_photo, variant_key
 from market.services.photos import (
@@ -251,3 +251,20 @@ def test_an_unreachable_bucket_is_an_os_error(bucket_storage):
     gone = S3Storage("pasar-gone", endpoint_url="http://127.0.0.1:9", region="us-east-1")
     with pytest.raises(OSError, match="could not save"):
         gone.save("photos/ab/abcdef-400.webp", b"x", "image/webp")
+
+
+def test_old_idempotency_keys_are_forgotten_and_recent_ones_kept(ctx):
+    user = make_user()
+    now = utcnow()
+    ages = {"fresh": timedelta(days=1), "month": timedelta(days=29), "old": timedelta(days=31)}
+    for name, age in ages.items():
+        db.session.add(
+            IdempotencyKey(
+                user_id=user.id, key=f"{name}-key-0123456789", path="/manage/", created_at=now - age
+            )
+        )
+    db.session.commit()
+    assert housekeeping.forget_old_keys() == 1
+    reload()
+    kept = set(db.session.scalars(select(IdempotencyKey.key)))
+    assert kept == {"fresh-key-0123456789", "month-key-0123456789"}

@@ -1,4 +1,5 @@
-"""Housekeeping: remove photo files that no Photo row uses, left by crashes and erasures.
+"""Housekeeping: remove photo files that no Photo row uses, left by crashes and erasures; forget
+the idempotency keys of outbox submissions too old to be sent again.
 
 A photo's files are written before the row that names them is committed (the other order would
 let a crash leave rows pointing at nothing). A worker killed in between, a full disk halfway
@@ -12,15 +13,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from market.extensions import db
-from market.models import Photo, utcnow
+from market.models import IdempotencyKey, Photo, utcnow
 from market.services.imaging import variant_key
 
 PHOTO_PREFIX = "photos/"
 # Far longer than any upload takes (gunicorn kills a request after 60 s).
 DEFAULT_GRACE = timedelta(hours=1)
+# A phone's outbox resends within days; a key older than this guards nothing any more.
+KEY_LIFETIME = timedelta(days=30)
 
 
 @dataclass
@@ -60,3 +63,12 @@ def collect_garbage(grace: timedelta = DEFAULT_GRACE, *, dry_run: bool = False) 
             storage.delete(key)
         removed.append(key)
     return GarbageReport(removed=removed, incomplete=incomplete, kept=len(listed) - len(removed))
+
+
+def forget_old_keys(lifetime: timedelta = KEY_LIFETIME) -> int:
+    """Delete the idempotency keys applied more than ``lifetime`` ago; how many were deleted."""
+    result = db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - lifetime)
+    )
+    db.session.commit()
+    return result.rowcount
