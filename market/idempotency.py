@@ -10,8 +10,9 @@ view. Two copies at the same moment collide on the unique (user, key) constraint
 
 import re
 import time
+from datetime import timedelta
 
-from flask import Flask, flash, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import delete, select, update
@@ -20,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from market.extensions import db
-from market.models import IdempotencyKey
+from market.models import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"
 FIELD = "idempotency_key"
@@ -28,6 +29,10 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REPLAYED_HEADER = "Idempotent-Replayed"
 # A copy that arrives while the first is finishing waits this long for the first's answer.
 OUTCOME_WAIT_SECONDS = 5.0
+# A claim with no answer this long after it was made belongs to a request that died (gunicorn
+# ends a request after 60 s): its changes were never committed, so the next copy runs anew.
+ABANDONED_AFTER = timedelta(minutes=2)
+RETRY_AFTER_SECONDS = 10
 
 
 def register_hooks(app: Flask) -> None:
@@ -72,6 +77,12 @@ def _claim() -> Response | None:
         return None
     user_id = current_user.id
     earlier = _outcome(user_id, key)
+    if earlier is not None and earlier.status_code is None:
+        if earlier.created_at > utcnow() - ABANDONED_AFTER:
+            return _still_running()
+        db.session.delete(earlier)
+        db.session.flush()
+        earlier = None
     if earlier is None:
         claim = IdempotencyKey(user_id=user_id, key=key, path=request.path[:500])
         db.session.add(claim)
@@ -82,17 +93,30 @@ def _claim() -> Response | None:
         except IntegrityError:
             db.session.rollback()
             earlier = _outcome(user_id, key)
+            if earlier is None or earlier.status_code is None:
+                return _still_running()
         else:
             g.idempotency_claim_id = claim.id
             return None
+    if earlier.path != request.path[:500]:
+        # One key names one submission: the same key on another form is a client's mistake,
+        # and answering it with the first form's outcome would drop this one unseen.
+        abort(422)
     return _replay(earlier)
 
 
-def _replay(earlier: IdempotencyKey | None) -> Response:
-    # Without a recorded place to go (the first copy is still finishing), the stall's own
-    # home is a safe answer: nothing is applied twice either way.
-    location = (earlier.location if earlier else None) or url_for("manage.home")
+def _still_running() -> Response:
+    """The first copy has not answered yet, and may still fail: nothing can be promised, so the
+    phone keeps the item and sends it again a little later."""
+    response = jsonify(error="in_progress")
+    response.status_code = 409
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _replay(earlier: IdempotencyKey) -> Response:
     flash(_("This was already sent and saved; it was not saved twice."), "info")
+    location = earlier.location or url_for("manage.home")
     if request.accept_mimetypes.best == "application/json":
         response = jsonify(location=location)
     else:

@@ -4,13 +4,14 @@ two copies left at once) is applied once, and the copy gets the first answer bac
 import io
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from market.catalogue import views as catalogue_views
 from market.extensions import db
-from market.models import IdempotencyKey, Photo, Product, Vendor
+from market.models import IdempotencyKey, Photo, Product, Vendor, utcnow
 from tests.factories import category, jpeg, make_world
 from tests.pages import another_client, csrf_token, log_in_english, reload
 
@@ -184,3 +185,75 @@ def test_two_copies_at_the_same_moment_create_one_product(world, app, monkeypatc
     assert answers[1].headers["Location"] == answers[0].headers["Location"]
     assert answers[1].headers["Idempotent-Replayed"] == "true"
     assert _count(Product, Product.name == "Bingka kentang") == 1
+
+
+def _unanswered_claim(world, key: str, url: str, age: timedelta) -> None:
+    """What a request leaves when it dies after its claim was committed and before it answered
+    (photo decoding ends the transaction early): a key with no outcome."""
+    user_id = world.people["volunteer"].id
+    reload()
+    db.session.add(IdempotencyKey(user_id=user_id, key=key, path=url, created_at=utcnow() - age))
+    db.session.commit()
+
+
+def test_a_copy_of_a_request_still_running_is_asked_to_come_back_not_told_it_was_saved(
+    world, client
+):
+    log_in_english(client, world.people["volunteer"])
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
+    key = uuid.uuid4().hex
+    _unanswered_claim(world, key, url, timedelta(seconds=1))
+    answer = _send(client, url, _product_form(client, "Pisang goreng"), key)
+    assert answer.status_code == 409
+    assert answer.headers["Retry-After"]
+    assert "Idempotent-Replayed" not in answer.headers
+    assert _count(Product, Product.name == "Pisang goreng") == 0
+
+
+def test_a_claim_left_by_a_request_that_died_does_not_stop_the_next_copy(world, client):
+    log_in_english(client, world.people["volunteer"])
+    url = f"/manage/vendors/{world.vendor.id}/products/new"
+    key = uuid.uuid4().hex
+    _unanswered_claim(world, key, url, timedelta(minutes=5))
+    answer = _send(client, url, _product_form(client, "Pisang goreng"), key)
+    assert answer.status_code == 303
+    assert _count(Product, Product.name == "Pisang goreng") == 1
+    assert _count(IdempotencyKey, IdempotencyKey.key == key) == 1
+
+
+def test_a_key_used_again_on_another_form_is_refused(world, client):
+    log_in_english(client, world.people["volunteer"])
+    key = uuid.uuid4().hex
+    first_url = f"/manage/vendors/{world.vendor.id}/products/new"
+    assert _send(client, first_url, _product_form(client, "Pisang goreng"), key).status_code == 303
+    other_url = f"/manage/vendors/{world.neighbour.id}/products/new"
+    again = _send(client, other_url, _product_form(client, "Bingka"), key)
+    assert again.status_code == 422
+    assert _count(Product, Product.name == "Bingka") == 0
+
+
+def test_photos_the_storage_could_not_take_are_not_recorded_as_saved(world, client, app):
+    log_in_english(client, world.people["volunteer"])
+    url = f"/manage/products/{world.product.id}/photos"
+    key = uuid.uuid4().hex
+    storage = app.extensions["market_storage"]
+    before = _count(Photo, Photo.product_id == world.product.id)
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    def photo_form():
+        return {"csrf_token": csrf_token(client), "photos": [(io.BytesIO(jpeg()), "b.jpg")]}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "save", full_disk)
+        refused = _send(client, url, photo_form(), key)
+    # The phone's outbox keeps an item answered 503 and sends it again later.
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"]
+    assert "could not store the photo" in refused.get_data(as_text=True)
+    assert _count(IdempotencyKey, IdempotencyKey.key == key) == 0
+    again = _send(client, url, photo_form(), key)
+    assert again.status_code == 303
+    assert "Idempotent-Replayed" not in again.headers
+    assert _count(Photo, Photo.product_id == world.product.id) == before + 1

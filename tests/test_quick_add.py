@@ -371,11 +371,15 @@ def test_a_bad_video_link_is_explained(client):
     world = make_world()
     login(client, world.people["volunteer"].email)
     base = f"/manage/quick/vendors/{world.vendor.id}"
-    post(client, base + "/videos", {"url": "bukan tautan"})
+    client.get("/?lang=en")
+    answer = post(client, base + "/videos", {"url": "https://evil.example/x"})
     assert count(VlogLink) == 0
-    assert 'class="flash flash-error"' in client.get(base + "/finish?lang=en").get_data(
-        as_text=True
-    )
+    # Shown beside the field with the link as typed, so that nothing is lost; an outbox that
+    # sent it keeps the item (not a redirect taken for "saved").
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert 'value="https://evil.example/x"' in page
+    assert "Only links to YouTube, TikTok, Instagram or Facebook videos can be added." in page
 
 
 # --- the vendor's home ----------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from market.services.categories import all_categories
 from market.services.errors import Busy, DomainError, Invalid
 from market.services.photos import (
     MAX_PHOTOS,
+    PhotoNotStored,
     Refusal,
     Upload,
     add_photos,
@@ -74,6 +75,8 @@ from market.services.vlog_links import (
     restore_vlog,
 )
 
+# When the photo storage (a disk, a bucket) failed: long enough for a blip to pass.
+STORAGE_RETRY_SECONDS = 30
 bp = Blueprint("catalogue", __name__, url_prefix="/manage")
 
 
@@ -125,10 +128,16 @@ def _attempt(action: Callable[[], object], done: str | None = None) -> None:
         flash(done, "success")
 
 
-def busy_answer(field, exc: Busy) -> tuple[int, dict[str, str]]:
-    """Show "busy, try again" beside the upload field; the status and headers to answer with."""
+def upload_refused(field, exc: DomainError) -> tuple[int, dict[str, str]]:
+    """Show beside the upload field why the photos did not go in; the status and headers to
+    answer with: 503 and when to try again for the server's own trouble (busy, storage out of
+    reach), so that a phone's outbox keeps the item; 422 for what the person must change."""
     field.errors = [str(exc)]
-    return 503, {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, Busy):
+        return 503, {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, PhotoNotStored):
+        return 503, {"Retry-After": str(STORAGE_RETRY_SECONDS)}
+    return 422, {}
 
 
 def add_product_from(
@@ -145,8 +154,8 @@ def add_product_from(
             # Browsers never keep a chosen file in a form that comes back.
             form.photos.errors = [_("Choose the photos again, please.")]
         return None, [], 422, {}
-    except Busy as exc:
-        return None, [], *busy_answer(form.photos, exc)
+    except (Busy, PhotoNotStored) as exc:
+        return None, [], *upload_refused(form.photos, exc)
     except Invalid as exc:
         flash(str(exc), "error")
         return None, [], 422, {}
@@ -342,19 +351,19 @@ def _photo_page(photo: Photo) -> str:
 def _add_photos(
     owner: Vendor | Product, form: PhotoUploadForm, location: str, page: Callable[[], str]
 ):
-    """Add the chosen photos, then go to ``location``; when the server is too busy to decode
-    them, answer 503 with ``page`` showing the upload form and why."""
+    """Add the chosen photos, then go to ``location``; when none can go in (the server busy,
+    storage out of reach, no room left), answer with ``page`` showing the upload form and why."""
     uploads = uploads_from(form.photos.data or [])
     if not uploads:
         flash(_("Choose one or more photos first."), "error")
         return redirect(location, code=303)
     try:
         _report(*add_photos(owner, uploads, actor=current_user))
-    except Busy as exc:
-        status, headers = busy_answer(form.photos, exc)
-        return page(), status, headers
     except DomainError as exc:
-        flash(str(exc), "error")
+        # Nothing went in: the form comes back with the reason, and a phone's outbox keeps the
+        # photos instead of taking a redirect for "saved".
+        status, headers = upload_refused(form.photos, exc)
+        return page(), status, headers
     return redirect(location, code=303)
 
 
@@ -525,8 +534,8 @@ def qris(vendor_id: int):
                 merchant_name=form.merchant_name.data,
                 upload=uploads[0] if uploads else None,
             )
-        except Busy as exc:
-            status, headers = busy_answer(form.photo, exc)
+        except (Busy, PhotoNotStored) as exc:
+            status, headers = upload_refused(form.photo, exc)
         except Invalid as exc:
             flash(str(exc), "error")
             status = 422

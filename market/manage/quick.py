@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from market.catalogue.views import add_product_from, busy_answer, flash_refusals, uploads_from
+from market.catalogue.views import add_product_from, flash_refusals, upload_refused, uploads_from
 from market.manage.invitation_links import remember_invitation, shown_invitation
 from market.manage.quick_forms import QuickProductForm, QuickVendorForm, QuickVlogForm
 from market.models import Vendor
@@ -85,8 +85,9 @@ def register():
         except DuplicateVendor as error:
             duplicates = error.vendors
             status = 409
-        except Busy as error:
-            status, headers = busy_answer(form.stall_photo, error)
+        except (Busy, Invalid) as error:
+            # The stall photo could not go in (the server busy, storage out of reach).
+            status, headers = upload_refused(form.stall_photo, error)
         else:
             flash(_("%(name)s is registered. Now the goods.", name=vendor.business_name), "success")
             return redirect(url_for(".products", vendor_id=vendor.id), code=303)
@@ -178,6 +179,10 @@ def products(vendor_id: int):
 @staff_required
 def finish(vendor_id: int):
     vendor = load_or_404(Vendor, vendor_id, can_publish_vendor)
+    return _finish_page(vendor, QuickVlogForm())
+
+
+def _finish_page(vendor: Vendor, vlog_form: QuickVlogForm) -> str:
     steps = vendor_checklist(vendor)
     return render_template(
         "quick/finish.html",
@@ -185,7 +190,7 @@ def finish(vendor_id: int):
         steps=steps,
         missing=missing_for_publish(steps),
         vlogs=vlog_links.list_vlogs(vendor),
-        vlog_form=QuickVlogForm(),
+        vlog_form=vlog_form,
         shown=shown_invitation(vendor),
     )
 
@@ -199,10 +204,12 @@ def add_vlog(vendor_id: int):
         try:
             vlog_links.add_vlog(vendor, form.url.data, actor=current_user)
         except Invalid as exc:
-            flash(str(exc), "error")
+            # Shown with the typed link kept, so that nothing typed is lost.
+            form.url.errors = [str(exc)]
         else:
             flash(_("Link added."), "success")
-    return redirect(url_for(".finish", vendor_id=vendor.id, _anchor="video"), code=303)
+            return redirect(url_for(".finish", vendor_id=vendor.id, _anchor="video"), code=303)
+    return _finish_page(vendor, form), 422
 
 
 @bp.post("/vendors/<int:vendor_id>/publish")

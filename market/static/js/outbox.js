@@ -57,6 +57,11 @@
     if (response.ok && type.startsWith("application/json")) {
       return { location: (await response.json()).location };
     }
+    // The server is busy, overloaded or still finishing an earlier copy: nothing was refused,
+    // so the item waits (and the ones after it, to keep the order) for the next try.
+    if (response.status >= 500 || response.status === 429 || response.headers.has("Retry-After")) {
+      return { later: true };
+    }
     return { refused: true, status: response.status, html: await response.text() };
   }
 
@@ -72,6 +77,7 @@
         return { sent, stopped: true }; // no signal: the rest waits, in order
       }
       if (answer.loggedOut) return { sent, stopped: true, loggedOut: true };
+      if (answer.later) return { sent, stopped: true };
       if (answer.refused) {
         await db.set(item.id, { ...item, state: "refused", html: answer.html }, items);
       } else {
