@@ -13,7 +13,13 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import assert_no_csp_violations, check_page, log_in, new_page
+from tests.e2e.browser import (
+    assert_no_csp_violations,
+    check_page,
+    log_in,
+    new_page,
+    until,
+)
 from tests.factories import encode, photo_like
 from tests.live import app_env, flask, serve
 
@@ -84,14 +90,6 @@ def _controlled(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
-def _until(page, script: str, arg=None, timeout: float = 15) -> None:
-    """Poll an async check in the page (wait_for_function takes a promise for a yes)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(script, arg):
-        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
-        page.wait_for_timeout(100)
-
-
 def _photo(tmp_path, name: str = "IMG_0001.jpg") -> str:
     path = tmp_path / name
     path.write_bytes(encode(photo_like((4000, 3000), seed=5), "JPEG", quality=92))
@@ -138,7 +136,7 @@ def test_an_offline_reload_of_a_half_filled_product_form_restores_it(phone, tmp_
     phone.locator("input[name=name]").fill("Amplang udang")
     phone.locator("input[name=price]").fill("27500")
     phone.locator("input[type=file][name=photos]").set_input_files(_photo(tmp_path))
-    _until(phone, DRAFT_SAVED, "Amplang udang")
+    until(phone, DRAFT_SAVED, "Amplang udang")
 
     phone.context.set_offline(True)
     phone.reload()
