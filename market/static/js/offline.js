@@ -268,7 +268,8 @@
     if (!note) {
       note = document.createElement("p");
       const buttons = form.querySelector("button[type=submit], button:not([type])");
-      const place = (buttons && buttons.closest(".actions, .tools")) || buttons || form.lastChild;
+      const place =
+        (buttons && buttons.closest(".actions, .quick-actions, .tools")) || buttons || form.lastChild;
       place.insertAdjacentElement("afterend", note);
     }
     note.className = `form-message flash flash-${kind}`;
