@@ -256,6 +256,7 @@ def test_another_user_on_the_same_phone_sees_none_of_it(phone, stall, tmp_path):
     phone.context.set_offline(True)
     phone.goto(f"/manage/vendors/{STALL}")
     assert phone.locator("h1").inner_text() == "No signal"
+    check_page(phone, "offline-not-kept")
     phone.context.set_offline(False)
     time.sleep(0.2)
     assert _count(stall, "SELECT count(*) FROM product WHERE name = 'Rahasia relawan'") == 0
