@@ -5,6 +5,7 @@ logging in."""
 import io
 import json
 import shutil
+import time
 from functools import cache
 from pathlib import Path
 
@@ -115,3 +116,11 @@ def log_in(page, login: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/manage/**")
+
+
+def until(page, script: str, arg=None, timeout: float = 15) -> None:
+    """Poll an async check in the page (wait_for_function takes a promise for a yes)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
+        page.wait_for_timeout(100)

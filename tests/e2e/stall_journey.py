@@ -44,6 +44,8 @@ VLOGS = [
     "https://www.tiktok.com/@bu.aminah/video/7312345678901234567",
 ]
 PRODUCT_PHOTOS = sum(n for _name, _price, n in PRODUCTS)
+PRODUCT_SCREEN = re.compile(r"/manage/quick/vendors/\d+/products$")
+FINISH_SCREEN = re.compile(r"/manage/quick/vendors/\d+/finish$")
 
 
 def make_photos(folder: Path) -> list[Path]:
@@ -85,17 +87,11 @@ class Taps:
         target.fill(text)
 
 
-def run_journey(
-    page: Page, photos: list[Path], screen: Callable[[str], None] = lambda _name: None
-) -> Taps:
-    """From the volunteer's "My work" page (already logged in) to the invitation on WhatsApp;
-    returns the counts. The page is in Indonesian, as the volunteer's phone is. ``screen`` is
-    called with a name on each new kind of screen (checks and screenshots)."""
-    taps = Taps(page)
-    stall_photo, product_photos = photos[0], list(photos[1:])
+def register(taps: Taps, stall_photo: Path, screen: Callable[[str], None]) -> None:
+    """From the volunteer's "My work" page to the vendor's first product screen."""
+    page = taps.page
     page.goto("/manage/?lang=id")
     taps.click(page.get_by_role("link", name="Daftarkan pedagang"))
-
     screen("quick-01-register")
     taps.type(page.get_by_label("Nama usaha"), STALL["name"])
     taps.type(page.get_by_label("Nama pemilik"), STALL["owner"])
@@ -106,27 +102,50 @@ def run_journey(
     taps.check(page.get_by_label("Pedagang sudah mendengar teks ini dan setuju"))
     taps.choose_files(page.get_by_label("Foto lapak"), [stall_photo])
     taps.click(page.get_by_role("button", name="Simpan, lanjut ke barang"))
-    page.wait_for_url(re.compile(r"/manage/quick/vendors/\d+/products$"))
+    page.wait_for_url(PRODUCT_SCREEN)
 
-    screen("quick-02-product")
-    for name, price, count in PRODUCTS:
-        chosen, product_photos = product_photos[:count], product_photos[count:]
-        if count == 1:
-            taps.choose_files(page.get_by_label("Ambil foto"), chosen)
-        else:
-            taps.choose_files(page.get_by_label("Atau pilih foto"), chosen)
-        taps.type(page.get_by_label("Nama produk"), name)
-        taps.type(page.get_by_label("Harga (Rp)"), price)
-        taps.click(page.get_by_role("button", name="Simpan & tambah lagi"))
-        expect(page.locator(".flashes .flash-success")).to_contain_text(name)
-    taps.click(page.get_by_role("button", name="Selesai", exact=True))
-    page.wait_for_url(re.compile(r"/manage/quick/vendors/\d+/finish$"))
 
+def fill_product(taps: Taps, product: tuple[str, str, int], photos: list[Path]) -> None:
+    """Photos first (camera for one, the gallery for several), then name and price."""
+    page = taps.page
+    name, price, _count = product
+    if len(photos) == 1:
+        taps.choose_files(page.get_by_label("Ambil foto"), photos)
+    else:
+        taps.choose_files(page.get_by_label("Atau pilih foto"), photos)
+    taps.type(page.get_by_label("Nama produk"), name)
+    taps.type(page.get_by_label("Harga (Rp)"), price)
+
+
+def save_and_add_another(taps: Taps) -> None:
+    taps.click(taps.page.get_by_role("button", name="Simpan & tambah lagi"))
+
+
+def done(taps: Taps) -> None:
+    """ "Selesai" saves what is filled in (the last product) and moves on to the last screen."""
+    taps.click(taps.page.get_by_role("button", name="Selesai", exact=True))
+
+
+def photos_for(products: list[tuple[str, str, int]], photos: list[Path]) -> list[list[Path]]:
+    """The camera photos split among the products, in order."""
+    split = []
+    for _name, _price, count in products:
+        split.append(photos[:count])
+        photos = photos[count:]
+    return split
+
+
+def publish_and_invite(taps: Taps, screen: Callable[[str], None]) -> None:
+    """The last screen: 2 vlog links, publish, and the invitation handed over on WhatsApp."""
+    page = taps.page
+    page.wait_for_url(FINISH_SCREEN)
     screen("quick-03-finish")
-    for link in VLOGS:
+    for added, link in enumerate(VLOGS, start=1):
         taps.type(page.get_by_label("Tautan video lapak"), link)
         taps.click(page.get_by_role("button", name="Tambah video"))
-        expect(page.locator(".flashes .flash-success")).to_be_visible()
+        # The page with the link listed (the message of the first link is still on screen
+        # while the second is on its way).
+        expect(page.locator("#video .saved-list li")).to_have_count(added)
     taps.click(page.get_by_role("button", name="Tayangkan & buat undangan"))
     share = page.get_by_role("link", name="Kirim undangan lewat WhatsApp")
     expect(share).to_be_visible()
@@ -134,4 +153,25 @@ def run_journey(
     with page.context.expect_page() as whatsapp:
         taps.click(share)
     whatsapp.value.close()
+
+
+def run_journey(
+    page: Page, photos: list[Path], screen: Callable[[str], None] = lambda _name: None
+) -> Taps:
+    """From the volunteer's "My work" page (already logged in) to the invitation on WhatsApp;
+    returns the counts. The page is in Indonesian, as the volunteer's phone is. ``screen`` is
+    called with a name on each new kind of screen (checks and screenshots)."""
+    taps = Taps(page)
+    register(taps, photos[0], screen)
+    screen("quick-02-product")
+    *first, last = PRODUCTS
+    *first_photos, last_photos = photos_for(PRODUCTS, photos[1:])
+    for product, chosen in zip(first, first_photos, strict=True):
+        fill_product(taps, product, chosen)
+        save_and_add_another(taps)
+        expect(page.locator(".flashes .flash-success")).to_contain_text(product[0])
+    # The last product needs no "Simpan & tambah lagi": "Selesai" saves it and moves on.
+    fill_product(taps, last, last_photos)
+    done(taps)
+    publish_and_invite(taps, screen)
     return taps

@@ -13,7 +13,13 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from tests.e2e.browser import assert_no_csp_violations, check_page, log_in, new_page
+from tests.e2e.browser import (
+    assert_no_csp_violations,
+    check_page,
+    log_in,
+    new_page,
+    until,
+)
 from tests.factories import encode, photo_like
 from tests.live import app_env, flask, serve
 
@@ -84,14 +90,6 @@ def _controlled(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
-def _until(page, script: str, arg=None, timeout: float = 15) -> None:
-    """Poll an async check in the page (wait_for_function takes a promise for a yes)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(script, arg):
-        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
-        page.wait_for_timeout(100)
-
-
 def _photo(tmp_path, name: str = "IMG_0001.jpg") -> str:
     path = tmp_path / name
     path.write_bytes(encode(photo_like((4000, 3000), seed=5), "JPEG", quality=92))
@@ -138,7 +136,7 @@ def test_an_offline_reload_of_a_half_filled_product_form_restores_it(phone, tmp_
     phone.locator("input[name=name]").fill("Amplang udang")
     phone.locator("input[name=price]").fill("27500")
     phone.locator("input[type=file][name=photos]").set_input_files(_photo(tmp_path))
-    _until(phone, DRAFT_SAVED, "Amplang udang")
+    until(phone, DRAFT_SAVED, "Amplang udang")
 
     phone.context.set_offline(True)
     phone.reload()
@@ -258,6 +256,43 @@ def test_another_user_on_the_same_phone_sees_none_of_it(phone, stall, tmp_path):
     phone.context.set_offline(True)
     phone.goto(f"/manage/vendors/{STALL}")
     assert phone.locator("h1").inner_text() == "No signal"
+    check_page(phone, "offline-not-kept")
     phone.context.set_offline(False)
     time.sleep(0.2)
     assert _count(stall, "SELECT count(*) FROM product WHERE name = 'Rahasia relawan'") == 0
+
+
+@pytest.mark.parametrize("status", [413, 503])
+@pytest.mark.parametrize("screen", [NEW_PRODUCT, f"/manage/quick/vendors/{STALL}/products"])
+def test_a_failed_upload_is_told_next_to_the_button_and_in_view(phone, tmp_path, screen, status):
+    """The server refuses the upload (too large for a proxy, or busy) while the volunteer has
+    scrolled away from the button: the error comes into view beside the button."""
+    log_in(phone, VOLUNTEER)
+    phone.goto(screen + "?lang=en")
+    held = []
+    phone.route(
+        "**" + screen,
+        lambda route: held.append(route) if route.request.method == "POST" else route.fallback(),
+    )
+    phone.locator("input[name=name]").fill("Amplang terlalu besar")
+    phone.locator("input[name=price]").fill("27500")
+    phone.locator("input[type=file][name=photos]").set_input_files(_photo(tmp_path))
+    button = phone.locator("form[enctype] button[type=submit]").first
+    button.click()
+    while not held:
+        phone.wait_for_timeout(50)
+    phone.evaluate("window.scrollTo(0, 0)")
+    held[0].fulfill(status=status, content_type="text/html", body="<h1>Not now</h1>")
+
+    error = phone.get_by_role("alert").filter(has_text="The upload did not get through")
+    error.wait_for()
+    phone.wait_for_timeout(300)  # the scroll settles
+    box, beside = error.bounding_box(), button.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE_360["viewport"]["height"], box
+    # Under the buttons, across the form (not squeezed in beside them).
+    assert 0 <= box["y"] - (beside["y"] + beside["height"]) < 80, (box, beside)
+    assert box["width"] > PHONE_360["viewport"]["width"] / 2, box
+    # What was typed is still there, and the button can be tapped again.
+    assert phone.locator("input[name=name]").input_value() == "Amplang terlalu besar"
+    assert button.is_enabled()
+    check_page(phone, f"upload-error-{status}")

@@ -23,6 +23,8 @@
   // Answers that mean the form did not get through; other pages are shown as the server sent them.
   const failed = (status) => status === 413 || status >= 500;
   const shrinking = new WeakMap();
+  // Each form's values as the page brought them: "nothing filled in" is the same values.
+  const loaded = new WeakMap();
   const saveTimers = new WeakMap();
 
   if ("serviceWorker" in navigator) {
@@ -129,6 +131,7 @@
 
   async function restoreDraft(form) {
     const fresh = snapshot(form);
+    loaded.set(form, comparable(fresh));
     if (await openElsewhere(form)) return;
     const saved = await db.get(form.dataset.draft, drafts);
     // Hidden fields come back too: a draft typed against an older version of a record then
@@ -265,7 +268,8 @@
     if (!note) {
       note = document.createElement("p");
       const buttons = form.querySelector("button[type=submit], button:not([type])");
-      const place = (buttons && buttons.closest(".actions, .tools")) || buttons || form.lastChild;
+      const place =
+        (buttons && buttons.closest(".actions, .quick-actions, .tools")) || buttons || form.lastChild;
       place.insertAdjacentElement("afterend", note);
     }
     note.className = `form-message flash flash-${kind}`;
@@ -316,7 +320,14 @@
     });
   }
 
-  async function toOutbox(form, action, data) {
+  // A button marked data-moves-on saves what is filled in and then opens a screen only the
+  // server can make (the next step of quick add). Without signal the filled-in part still goes
+  // to the outbox, but the next screen cannot open: the person is told to tap again later
+  // instead of meeting the "No signal" page, and an untouched form is not queued at all.
+  const movesOn = (submitter) => Boolean(submitter && submitter.hasAttribute("data-moves-on"));
+  const untouched = (form) => comparable(snapshot(form)) === loaded.get(form);
+
+  async function toOutbox(form, action, data, submitter) {
     const queued = [];
     for (const [name, value] of data.entries()) {
       if (!(value instanceof Blob)) queued.push([name, value]);
@@ -335,7 +346,7 @@
     clearPhotoProgress(form);
     form.querySelectorAll(".keep-note").forEach((note) => note.remove());
     renewKey(form);
-    say(form, text.msgQueued, "info");
+    say(form, movesOn(submitter) ? `${text.msgQueued} ${text.msgNeedsSignal}` : text.msgQueued, "info");
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.ready
         .then((registration) => registration.sync && registration.sync.register(outbox.SYNC_TAG))
@@ -359,13 +370,17 @@
       if (submitter && submitter.name) data.append(submitter.name, submitter.value);
       const action =
         submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
+      if (!navigator.onLine && movesOn(submitter) && untouched(form)) {
+        say(form, text.msgNeedsSignal, "info");
+        return;
+      }
       if (!navigator.onLine) {
-        await toOutbox(form, action, data);
+        await toOutbox(form, action, data, submitter);
         return;
       }
       const answer = await post(action, data, data.get(KEY_FIELD), uploadProgress(form));
       if (answer === null) {
-        await toOutbox(form, action, data); // the signal dropped on the way
+        await toOutbox(form, action, data, submitter); // the signal dropped on the way
       } else if (answer.type.startsWith("application/json")) {
         await forgetDraft(form);
         go(JSON.parse(answer.body).location);
