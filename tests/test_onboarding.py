@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.models import (
     AuditEvent,
+    IdempotencyKey,
     Invitation,
     MarketStaff,
     Role,
@@ -19,7 +20,7 @@ from market.models import (
     utcnow,
 )
 from market.permissions import can_edit_vendor, can_view_vendor
-from market.services import invitations, public
+from market.services import invitations, public, vendors
 from market.services.consent import CONSENT_VERSION, consent_text, record_consent, withdraw_consent
 from market.services.errors import Conflict, Forbidden, Invalid, NotReady
 from market.services.markets import clean_market, create_market
@@ -135,6 +136,30 @@ def test_register_saves_a_draft_at_once_with_an_audit_event():
     assert event.record_id == vendor.id
     assert event.market_id == market.id
     assert event.changes["whatsapp"] == [None, "+6281234567890"]
+
+
+def test_a_clash_of_addresses_is_retried_without_undoing_what_the_request_did_before(
+    monkeypatch,
+):
+    """Another volunteer took the address a moment ago: the next address is used, and what
+    was in the session before (the outbox's idempotency claim) is kept."""
+    market = make_market()
+    volunteer = make_user(Role.VOLUNTEER, market=market)
+    make_vendor(market, slug="amplang-bu-sri", published=False)
+    seen, real_slugs = [], vendors.market_slugs
+
+    def slugs_seen_too_early(of_market):
+        seen.append(of_market)
+        return set() if len(seen) == 1 else real_slugs(of_market)
+
+    monkeypatch.setattr("market.services.vendors.market_slugs", slugs_seen_too_early)
+    claim = IdempotencyKey(user_id=volunteer.id, key="k" * 20, path="/manage/vendors/new")
+    db.session.add(claim)
+    db.session.flush()
+    vendor = register_vendor(market, RAW, actor=volunteer)
+    assert len(seen) == 2
+    assert vendor.slug == "amplang-bu-sri-2"
+    assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 1
 
 
 def test_only_the_business_name_is_needed_for_a_draft():

@@ -234,12 +234,13 @@ def add_vendor(market: Market, profile: Profile, *, actor: User, allow_duplicate
             categories=profile.categories,
             **profile.values(),
         )
-        db.session.add(vendor)
         try:
-            db.session.flush()
+            # A savepoint: a clash undoes this vendor alone, not what the request did before
+            # (the outbox's idempotency claim, for one).
+            with db.session.begin_nested():
+                db.session.add(vendor)
             break
         except IntegrityError:
-            db.session.rollback()
             if attempt == 2:
                 raise
     created = {k: [None, v] for k, v in profile.values().items() if v}
