@@ -19,8 +19,6 @@ from market.models import (
     Vendor,
     VlogLink,
 )
-from market.services.photos import photo_vendor
-from market.services.vlog_links import vlog_vendor
 
 COORDINATION_ROLES = (Role.ADMIN, Role.COORDINATOR)
 
@@ -112,12 +110,12 @@ def can_unassign_staff(user: User, assignment: MarketStaff) -> bool:
 def can_edit_photo(user: User, photo: Photo) -> bool:
     """A stall or product photo, by whoever may edit the stall (market covers and QRIS
     photos are edited through their own pages)."""
-    vendor = photo_vendor(photo)
+    vendor = photo.vendor
     return vendor is not None and can_edit_vendor(user, vendor)
 
 
 def can_edit_vlog(user: User, vlog: VlogLink) -> bool:
-    return can_edit_vendor(user, vlog_vendor(vlog))
+    return can_edit_vendor(user, vlog.vendor)
 
 
 def can_edit_product(user: User, product: Product) -> bool:

@@ -14,7 +14,6 @@ from market.services.photos import (
     delete_photo,
     deleted_photos,
     move_photo,
-    photo_vendor,
     process_upload,
     restore_photo,
     set_alt_text,
@@ -477,6 +476,6 @@ def test_market_covers_are_not_stall_photos(stall):
     _vendor, volunteer = stall
     cover = store_photo(process_upload(jpeg()))
     db.session.commit()
-    assert photo_vendor(cover) is None
+    assert cover.vendor is None
     with pytest.raises(Invalid):
         delete_photo(cover, actor=volunteer)

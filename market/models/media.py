@@ -12,6 +12,7 @@ from market.models.base import TimestampMixin, UTCDateTime, str_enum
 
 if TYPE_CHECKING:
     from market.models.product import Product
+    from market.models.vendor import Vendor
 
 
 class Photo(TimestampMixin, db.Model):
@@ -37,6 +38,8 @@ class Photo(TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped["Product | None"] = relationship()
+    # Read-only: the vendor's own photo list is the one that writes the link.
+    vendor: Mapped["Vendor | None"] = relationship(viewonly=True)
 
     def key(self, width: int) -> str:
         return f"photos/{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
@@ -70,3 +73,5 @@ class VlogLink(TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped["Product | None"] = relationship()
+    # Read-only: the vendor's own link list is the one that writes the link.
+    vendor: Mapped["Vendor"] = relationship(viewonly=True)

@@ -243,15 +243,10 @@ def add_photos(
     return photos, refused
 
 
-def photo_vendor(photo: Photo) -> Vendor | None:
-    """The vendor a stall or product photo belongs to (market covers and QRIS photos: None)."""
-    return db.session.get(Vendor, photo.vendor_id) if photo.vendor_id is not None else None
-
-
 def _photo_owner(photo: Photo) -> Vendor | Product:
     if photo.product_id is not None:
         return photo.product
-    vendor = photo_vendor(photo)
+    vendor = photo.vendor
     if vendor is None:
         raise Invalid(_l("This photo does not belong to a stall."))
     return vendor

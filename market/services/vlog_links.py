@@ -124,12 +124,8 @@ def add_vlog(
     return vlog
 
 
-def vlog_vendor(vlog: VlogLink) -> Vendor:
-    return db.session.get(Vendor, vlog.vendor_id)
-
-
 def delete_vlog(vlog: VlogLink, *, actor: User) -> None:
-    vendor = vlog_vendor(vlog)
+    vendor = vlog.vendor
     check_live_vendor(vendor)
     if vlog.deleted_at is not None:
         return
@@ -139,7 +135,7 @@ def delete_vlog(vlog: VlogLink, *, actor: User) -> None:
 
 
 def restore_vlog(vlog: VlogLink, *, actor: User) -> None:
-    vendor = vlog_vendor(vlog)
+    vendor = vlog.vendor
     check_live_vendor(vendor)
     if vlog.deleted_at is None:
         return
