@@ -434,6 +434,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     # --- one's own account
     ("auth.change_password", "GET"): Rule(lambda w: "/auth/password", EVERYONE, EVERYONE),
+    ("offline.logout", "GET"): Rule(lambda w: "/manage/logout", EVERYONE, EVERYONE),
     ("auth.change_password", "POST"): Rule(
         lambda w: "/auth/password",
         EVERYONE,

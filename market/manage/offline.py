@@ -15,8 +15,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from market.models import User
 from market.web import static_digest
@@ -90,9 +91,9 @@ def manifest():
     body = {
         "id": SCOPE,
         "name": "Pasar",
-        "short_name": "Kelola Pasar",
-        "description": "Daftarkan lapak dan barang pasar tradisional, juga tanpa sinyal.",
-        "lang": "id",
+        "short_name": _("Manage Pasar"),
+        "description": _("Register market stalls and their goods, even without signal."),
+        "lang": str(get_locale()),
         "start_url": url_for("manage.home"),
         "scope": SCOPE,
         "display": "standalone",
@@ -144,3 +145,10 @@ def offline_page():
     """What the service worker shows for a back-office page this phone has not kept. Fetched
     without cookies when the worker installs, so it holds nobody's data."""
     return render_template("offline/offline.html", title=_("No signal"))
+
+
+@bp.get("/logout")
+@login_required
+def logout():
+    """Logging out from outside the back office: here the phone's outbox is checked first."""
+    return render_template("offline/logout.html")

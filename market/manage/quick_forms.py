@@ -29,7 +29,9 @@ class QuickVendorForm(VendorForm):
         choices=[SelectChoice("id", "Bahasa Indonesia"), SelectChoice("en", "English")],
         default="id",
     )
-    consent = BooleanField(_l("The vendor heard this text and agrees"))
+    consent = BooleanField(
+        _l("The vendor heard this text and agrees"), render_kw={"data-no-draft": True}
+    )
     stall_photo = FileField(
         _l("Photo of the stall"),
         description=_l("Take it from the aisle, as a shopper would see the stall."),

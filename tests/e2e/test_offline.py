@@ -104,7 +104,9 @@ def test_the_back_office_installs_as_an_app(phone, stall):
     assert manifest.headers["content-type"].startswith("application/manifest+json")
     body = manifest.json()
     assert body["name"] == "Pasar"
-    assert body["short_name"] == "Kelola Pasar"
+    # In the language of the pages the phone is shown.
+    assert body["lang"] == phone.locator("html").get_attribute("lang")
+    assert body["short_name"] == {"id": "Kelola Pasar", "en": "Manage Pasar"}[body["lang"]]
     assert (body["start_url"], body["scope"], body["display"]) == (
         "/manage/",
         "/manage/",

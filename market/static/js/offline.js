@@ -45,9 +45,15 @@
     form.method === "post" &&
     !form.hasAttribute("data-online-only");
 
+  // Fields marked data-no-draft are an act of the moment (a vendor's consent): a draft never
+  // brings them back.
   const fields = (form) =>
     Array.from(form.elements).filter(
-      (el) => el.name && !NOT_KEPT.has(el.name) && !NOT_FIELDS.has(el.type),
+      (el) =>
+        el.name &&
+        !NOT_KEPT.has(el.name) &&
+        !NOT_FIELDS.has(el.type) &&
+        !el.hasAttribute("data-no-draft"),
     );
 
   // --- drafts ------------------------------------------------------------------------------
