@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request
 
 from market import purge
 from market.extensions import cache
-from market.models import Category, Market, MarketStaff, Photo, Product, QrisCode, Vendor, VlogLink
+from market.models import Category, Market, Photo, Product, QrisCode, Vendor, VlogLink
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -132,7 +132,6 @@ def note_public_changes(session: Session, _flush_context) -> None:
     """After each flush (ids and foreign keys known, the flush's changes still listed), note
     the tags of the pages that the flushed rows show on."""
     tags: set[str] = set()
-    market_ids: set[int] = set()  # the market's own pages change: all of them
     stalls: set[tuple[int, str]] = set()  # (market id, stall slug)
     vendor_ids: set[int] = set()
     product_ids: set[int] = set()
@@ -142,8 +141,6 @@ def note_public_changes(session: Session, _flush_context) -> None:
             tags.add(EVERYTHING)
         elif isinstance(instance, Market):
             tags |= market_changed(instance.slug)
-        elif isinstance(instance, MarketStaff):
-            market_ids |= _values(instance, "market_id")
         elif isinstance(instance, Vendor):
             stalls |= {(market_id, instance.slug) for market_id in _values(instance, "market_id")}
         elif isinstance(instance, Product | VlogLink | QrisCode):
@@ -163,8 +160,8 @@ def note_public_changes(session: Session, _flush_context) -> None:
                 )
             )
         }
-    if market_ids or stalls or cover_ids:
-        wanted = market_ids | {market_id for market_id, _slug in stalls}
+    if stalls or cover_ids:
+        wanted = {market_id for market_id, _slug in stalls}
         slugs = {
             market_id: slug
             for market_id, slug in session.execute(
@@ -174,7 +171,7 @@ def note_public_changes(session: Session, _flush_context) -> None:
             )
         }
         for market_id, slug in slugs.items():
-            if market_id in market_ids or market_id not in wanted:  # staff, or a cover photo
+            if market_id not in wanted:  # a market's cover photo: all its pages show it
                 tags |= market_changed(slug)
         for market_id, vendor_slug in stalls:
             if market_id in slugs:  # else the market went in the same flush, tagged above
