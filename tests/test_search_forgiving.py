@@ -2,6 +2,7 @@
 product facts, per market and across the city, checked on the demo data as a shopper would."""
 
 import pytest
+from sqlalchemy import text
 
 from market.extensions import db
 from market.models import Availability, Synonym
@@ -168,3 +169,15 @@ def test_the_category_filter_narrows_stalls_and_goods(shelf):
 def test_the_count_covers_every_match_beyond_the_page(shelf):
     result = search.search_market(shelf, "amplang", limit=2)
     assert len(result.products) == 2 and result.product_total == 4 and result.vendor_total == 2
+
+
+def test_an_owners_name_is_found_but_never_learnt_as_a_word(ctx):
+    """Search finds a stall by its owner's name, but the vocabulary of corrections (kept after
+    a stall is erased) holds no person's name."""
+    market = make_market()
+    vendor = make_vendor(market, business_name="Amplang Bu Sumiyati", owner_name="Wiryosentono")
+    db.session.commit()
+    assert [v.id for v in search.search_market(market, "wiryosentono").vendors] == [vendor.id]
+    learnt = set(db.session.scalars(text("SELECT word FROM search_word")))
+    assert "sumiyati" in learnt
+    assert "wiryosentono" not in learnt

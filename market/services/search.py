@@ -85,6 +85,9 @@ class _Document:
     name: str
     tags: str
     body: str
+    # Found by search, but kept out of the vocabulary of corrections: a person's name is
+    # personal data, and the vocabulary outlives the stall (it is never pruned).
+    people: str = ""
 
 
 def _category_names(connection: Connection, link, owner_column, ids) -> dict[int, str]:
@@ -118,8 +121,9 @@ def _vendor_documents(connection: Connection, ids: list[int]) -> dict[int, _Docu
             row.business_name,
             tags.get(row.id, ""),
             # "b12" as one word too: shoppers type the code painted on the stall.
-            f"{row.description} {row.owner_name} blok {row.stall_block} no {row.stall_number} "
+            f"{row.description} blok {row.stall_block} no {row.stall_number} "
             f"{row.stall_block}{row.stall_number}",
+            people=row.owner_name,
         )
         for row in rows
     }
@@ -172,9 +176,13 @@ def _write(connection: Connection, model, ids: list[int]) -> None:
             "scope": doc.scope,
             "name": normalise(doc.name),
             "tags": normalise(doc.tags),
-            "body": normalise(doc.body),
+            "body": normalise(f"{doc.body} {doc.people}"),
         }
         for doc_id, doc in documents.items()
+    ]
+    vocabulary_sources = [
+        f"{value['name']} {value['tags']} {normalise(doc.body)}"
+        for value, doc in zip(values, documents.values(), strict=True)
     ]
     if connection.dialect.name == "sqlite":
         statement = (
@@ -193,9 +201,8 @@ def _write(connection: Connection, model, ids: list[int]) -> None:
     if _has_table(connection, VOCABULARY):
         words = {
             word
-            for value in values
-            for field_ in ("name", "tags", "body")
-            for word in value[field_].split()
+            for source in vocabulary_sources
+            for word in source.split()
             if _is_vocabulary_word(word)
         }
         if words:
