@@ -1,6 +1,8 @@
 """The base of every form: market.text's rules on every typed field, and WTForms' own messages
 spoken through Pasar's catalogue."""
 
+from collections.abc import Mapping
+
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,6 +46,11 @@ class Form(FlaskForm):
             if isinstance(field.widget, HiddenInput):
                 render_kw = {"id": False, **render_kw}
             return super().render_field(field, render_kw)
+
+    def show_errors(self, errors: Mapping[str, object]) -> None:
+        """Put a service's refusals (field name → message) on the fields they are about."""
+        for name, message in errors.items():
+            self[name].errors = [*self[name].errors, str(message)]
 
     def validate(self, extra_validators=None) -> bool:
         """Also refuse control characters in every typed field, with a message on the field

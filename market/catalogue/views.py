@@ -149,7 +149,7 @@ def add_product_from(
         fields = clean_product(form.raw())
         product, refused = create_product(vendor, fields, actor=current_user, uploads=uploads)
     except InvalidProduct as exc:
-        _show_errors(form, exc.errors)
+        form.show_errors(exc.errors)
         if uploads:
             # Browsers never keep a chosen file in a form that comes back.
             form.photos.errors = [_("Choose the photos again, please.")]
@@ -160,11 +160,6 @@ def add_product_from(
         flash(str(exc), "error")
         return None, [], 422, {}
     return product, refused, 200, {}
-
-
-def _show_errors(form: ProductForm, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        form[name].errors = [message]
 
 
 def _base_snapshot(raw: str | None) -> dict | None:
@@ -251,7 +246,7 @@ def edit_product(product_id: int):
                 base=_base_snapshot(form.base.data),
             )
         except InvalidProduct as exc:
-            _show_errors(form, exc.errors)
+            form.show_errors(exc.errors)
             status = 422
         except StaleProduct as exc:
             # Keep what was typed, but base the next save on what is saved now: saving again

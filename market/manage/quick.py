@@ -79,8 +79,7 @@ def register():
                 allow_duplicate=form.allow_duplicate.data,
             )
         except InvalidFields as error:
-            for key, message in error.errors.items():
-                form[key].errors = [*form[key].errors, str(message)]
+            form.show_errors(error.errors)
             status = 422
         except DuplicateVendor as error:
             duplicates = error.vendors

@@ -115,11 +115,6 @@ def _profile_input(form: VendorForm) -> dict:
     }
 
 
-def _show_errors(form: VendorForm, error: InvalidFields) -> None:
-    for key, message in error.errors.items():
-        getattr(form, key).errors = [*getattr(form, key).errors, str(message)]
-
-
 @bp.route("/vendors/new", methods=["GET", "POST"])
 @staff_required
 def vendor_new():
@@ -142,7 +137,7 @@ def vendor_new():
                 allow_duplicate=form.allow_duplicate.data,
             )
         except InvalidFields as error:
-            _show_errors(form, error)
+            form.show_errors(error.errors)
         except DuplicateVendor as error:
             duplicates = error.vendors
         else:
@@ -209,7 +204,7 @@ def vendor_edit(vendor_id: int):
                 allow_duplicate=form.allow_duplicate.data,
             )
         except InvalidFields as error:
-            _show_errors(form, error)
+            form.show_errors(error.errors)
         except DuplicateVendor as error:
             duplicates = error.vendors
         except DomainError as error:
