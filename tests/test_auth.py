@@ -82,7 +82,7 @@ def test_successful_logins_do_not_count_against_the_limit(client):
     make_user(Role.VOLUNTEER, email="busy@example.org")
     for _ in range(7):
         assert login(client, "busy@example.org").status_code == 302
-        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/manage/")})
 
 
 def test_inactive_account_cannot_log_in(client):

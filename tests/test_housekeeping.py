@@ -167,9 +167,11 @@ def test_a_full_disk_shows_a_clear_message_on_the_upload_page(full_disk, product
         data={"csrf_token": csrf_token(client), "photos": [(io.BytesIO(big), "big.jpg")]},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert NOT_STORED in page
+    # The upload form comes back with the reason; 503 tells a phone's outbox to keep the photo
+    # and try again later, where a redirect would have read as "saved".
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert NOT_STORED in response.get_data(as_text=True)
     assert photo_count() == 0
 
 
@@ -187,7 +189,7 @@ def test_a_full_disk_keeps_what_was_typed_in_a_new_product(full_disk, product, c
         content_type="multipart/form-data",
     )
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 503
     assert NOT_STORED in page
     assert 'value="Amplang ikan pipih"' in page
     assert photo_count() == 0

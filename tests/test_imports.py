@@ -287,10 +287,14 @@ def test_import_page_previews_then_commits(client):
     assert len(vendors_in(world.market)) == 1  # only the world's own vendor
     payload = html.split('name="payload" type="hidden" value="')[1].split('"')[0]
     page = f"/admin/markets/{world.market.id}/import/commit"
-    response = client.post(page, data={"payload": payload, "csrf_token": csrf_token(client, "/")})
+    response = client.post(
+        page, data={"payload": payload, "csrf_token": csrf_token(client, "/manage/")}
+    )
     assert response.status_code == 302
     assert len(vendors_in(world.market)) == 4
-    response = client.post(page, data={"payload": payload, "csrf_token": csrf_token(client, "/")})
+    response = client.post(
+        page, data={"payload": payload, "csrf_token": csrf_token(client, "/manage/")}
+    )
     assert len(vendors_in(world.market)) == 4
 
 
@@ -315,7 +319,9 @@ def test_a_damaged_commit_changes_nothing(client):
     world = make_world()
     login(client, world.people["coordinator"].email)
     page = f"/admin/markets/{world.market.id}/import/commit"
-    response = client.post(page, data={"payload": "garbage", "csrf_token": csrf_token(client, "/")})
+    response = client.post(
+        page, data={"payload": "garbage", "csrf_token": csrf_token(client, "/manage/")}
+    )
     assert response.status_code == 302
     assert len(vendors_in(world.market)) == 1
 

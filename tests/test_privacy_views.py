@@ -117,7 +117,7 @@ def test_erasure_removes_the_vendor_its_files_and_says_so(app, client, world):
     response = client.post(
         _erase(world),
         # Spaces and case as an admin might type them.
-        data={"business_name": f"  {name.upper()} ", "csrf_token": csrf_token(client, "/")},
+        data={"business_name": f"  {name.upper()} ", "csrf_token": csrf_token(client, "/manage/")},
     )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/admin/markets/{market_id}"

@@ -82,7 +82,8 @@ def test_removing_a_staff_assignment_takes_effect_at_the_next_request(client):
     assert client.get(f"/manage/vendors/{vendor.id}").status_code == 404
     assert (
         client.post(
-            f"/manage/vendors/{vendor.id}/publish", data={"csrf_token": csrf_token(client, "/")}
+            f"/manage/vendors/{vendor.id}/publish",
+            data={"csrf_token": csrf_token(client, "/manage/")},
         ).status_code
         == 404
     )
