@@ -64,9 +64,9 @@ def register_blueprints(app: Flask) -> None:
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
     from market.catalogue.views import bp as catalogue_bp
-    from market.manage.offline import bp as offline_bp
-    from market.manage.quick import bp as quick_bp
     from market.manage.views import bp as manage_bp
+    from market.offline.views import bp as offline_bp
+    from market.quick.views import bp as quick_bp
     from market.storefront.views import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)

@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 
 from market.catalogue.views import add_product_from, flash_refusals, upload_refused, uploads_from
 from market.manage.invitation_links import remember_invitation, shown_invitation
-from market.manage.quick_forms import QuickProductForm, QuickVendorForm, QuickVlogForm
 from market.models import Vendor
 from market.permissions import (
     can_edit_vendor,
@@ -23,6 +22,7 @@ from market.permissions import (
     staff_required,
     staffed_markets,
 )
+from market.quick.forms import QuickProductForm, QuickVendorForm, QuickVlogForm
 from market.services import vlog_links
 from market.services.categories import all_categories
 from market.services.consent import CONSENT_LANGUAGES, CONSENT_VERSION, consent_text

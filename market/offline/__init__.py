@@ -1,0 +1,1 @@
+"""The installable, offline-capable back office: manifest, service worker, logout check."""
