@@ -64,11 +64,20 @@ def _outcome(user_id: int, key: str) -> IdempotencyKey | None:
     deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
     while True:
         earlier = _applied(user_id, key)
-        if earlier is None or earlier.status_code is not None or time.monotonic() > deadline:
+        if (
+            earlier is None
+            or earlier.status_code is not None
+            or _abandoned(earlier)
+            or time.monotonic() > deadline
+        ):
             return earlier
         # A new transaction sees the other request's commit (SQLite keeps a snapshot).
         db.session.rollback()
         time.sleep(0.05)
+
+
+def _abandoned(claim: IdempotencyKey) -> bool:
+    return claim.status_code is None and claim.created_at <= utcnow() - ABANDONED_AFTER
 
 
 def _claim() -> Response | None:
@@ -78,7 +87,7 @@ def _claim() -> Response | None:
     user_id = current_user.id
     earlier = _outcome(user_id, key)
     if earlier is not None and earlier.status_code is None:
-        if earlier.created_at > utcnow() - ABANDONED_AFTER:
+        if not _abandoned(earlier):
             return _still_running()
         db.session.delete(earlier)
         db.session.flush()

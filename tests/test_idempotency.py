@@ -197,8 +197,10 @@ def _unanswered_claim(world, key: str, url: str, age: timedelta) -> None:
 
 
 def test_a_copy_of_a_request_still_running_is_asked_to_come_back_not_told_it_was_saved(
-    world, client
+    world, client, monkeypatch
 ):
+    # The copy waits a moment for the first answer before it gives up on it.
+    monkeypatch.setattr("market.idempotency.OUTCOME_WAIT_SECONDS", 0.3)
     log_in_english(client, world.people["volunteer"])
     url = f"/manage/vendors/{world.vendor.id}/products/new"
     key = uuid.uuid4().hex

@@ -464,6 +464,7 @@ COSTLY_SHAPES = {
 }
 
 
+@pytest.mark.live  # each shape decoded in a Python child, to read its peak memory
 @pytest.mark.parametrize("shape", COSTLY_SHAPES)
 def test_decode_cost_is_never_below_the_memory_really_used(shape):
     data = COSTLY_SHAPES[shape]()

@@ -141,6 +141,7 @@ def fetch(url: str, **headers) -> tuple[str, str]:
         return r.headers.get("X-Cache", ""), r.read().decode()
 
 
+@pytest.mark.live
 @pytest.mark.skipif(
     not shutil.which("varnishd"), reason="varnishd not installed (apt-get install varnish)"
 )

@@ -10,6 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.factories import big_png
 from tests.live import serve
 from tests.reliability_helpers import (
@@ -30,6 +32,8 @@ def peak_rss_mb(pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_an_upload_storm_keeps_the_worker_small_and_answers_busy_quickly(tmp_path):
     env = installation(
         tmp_path,

@@ -29,6 +29,8 @@ def pytest_collection_modifyitems(config, items):
     late_close = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
     for item in items:
         if "tests/e2e/" in str(item.fspath):
+            # Every test here drives Chromium: in the e2e lane whatever its module says.
+            item.add_marker(pytest.mark.e2e)
             item.add_marker(late_close)
     missing = _missing_tools()
     if missing is None:
