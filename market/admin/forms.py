@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    FieldList,
+    FormField,
     HiddenField,
     PasswordField,
     SelectField,
@@ -15,6 +17,18 @@ from wtforms.validators import DataRequired, ValidationError
 
 from market.forms import Form
 from market.services.audit import MAX_REASON
+from market.services.hours import DAYS, DEFAULT_TIMEZONE, TIMEZONES
+
+
+class DayHoursForm(Form):
+    """One day of the week's hours; its label (the day's name) is given by the template."""
+
+    class Meta:
+        csrf = False
+
+    opens = StringField(_l("Opens"), render_kw={"type": "time"})
+    closes = StringField(_l("Closes"), render_kw={"type": "time"})
+    closed = BooleanField(_l("Closed"))
 
 
 class MarketForm(Form):
@@ -30,7 +44,17 @@ class MarketForm(Form):
     city = StringField(_l("City"), render_kw={"maxlength": 80})
     province = StringField(_l("Province"), render_kw={"maxlength": 80})
     address = StringField(_l("Address"), render_kw={"maxlength": 255})
-    opening_hours = StringField(_l("Opening hours"), render_kw={"maxlength": 255})
+    opening_hours = StringField(
+        _l("Note on the opening hours"),
+        render_kw={"maxlength": 255},
+        description=_l("Shown beside the hours, e.g. closed on Friday 11.30–13.30 for prayers."),
+    )
+    hours = FieldList(FormField(DayHoursForm), min_entries=DAYS, max_entries=DAYS)
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=[SelectChoice(*zone) for zone in TIMEZONES],
+        default=DEFAULT_TIMEZONE,
+    )
     description = TextAreaField(_l("Description"), render_kw={"maxlength": 4000, "rows": 4})
     latitude = StringField(_l("Latitude"), render_kw={"inputmode": "decimal"})
     longitude = StringField(_l("Longitude"), render_kw={"inputmode": "decimal"})

@@ -28,7 +28,7 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import exports, imports, privacy, reports
+from market.services import exports, hours, imports, privacy, reports
 from market.services.audit import security_event
 from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
 from market.services.errors import DomainError, Invalid
@@ -53,7 +53,10 @@ def _market(market_id: int) -> Market:
 
 def _show_errors(form, error: InvalidFields) -> None:
     for key, message in error.errors.items():
-        field = getattr(form, key, None)
+        name, _dash, index = key.partition("-")
+        field = getattr(form, name, None)
+        if index.isdigit() and field is not None:  # a row of a list: hours-3 is Thursday
+            field = field[int(index)].opens
         if field is None:
             flash(str(message), "error")
         else:
@@ -104,7 +107,7 @@ def market(market_id: int):
 @coordinator_required
 def market_edit(market_id: int):
     market = _market(market_id)
-    form = MarketForm(obj=market)
+    form = MarketForm(obj=market, hours=hours.form_rows(market.weekly_hours))
     del form.slug
     if form.validate_on_submit():
         try:

@@ -4,7 +4,7 @@ import enum
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
@@ -25,6 +25,10 @@ class Market(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     opening_hours: Mapped[str] = mapped_column(String(255), default="")
+    # Seven entries, Monday first: {"opens": "07:00", "closes": "17:00"} or None (closed);
+    # see services/hours.py. None when not given: the free-text note above still shows.
+    weekly_hours: Mapped[list | None] = mapped_column(JSON)
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Makassar")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     cover_photo_id: Mapped[int | None] = mapped_column(

@@ -14,7 +14,9 @@ MARKET = {
         "Pasar tradisional di tepi laut Balikpapan: ikan asin dan hasil laut, amplang, "
         "keripik, kue khas Banjar, buah lokal dan suvenir manik-manik."
     ),
-    "opening_hours": "Setiap hari 06.00–18.00 WITA, Jumat tutup 11.30–13.30",
+    "opening_hours": "Jumat tutup 11.30–13.30 untuk salat Jumat",
+    # Closed on Mondays, so the demo shows both labels: "open now" and "opens again …".
+    "weekly_hours": [None] + [{"opens": "06:00", "closes": "18:00"}] * 6,
     "latitude": Decimal("-1.276800"),
     "longitude": Decimal("116.829000"),
 }

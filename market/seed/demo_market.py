@@ -15,7 +15,8 @@ MARKET = {
         "Pusat oleh-oleh dan kerajinan khas Kalimantan di Balikpapan: manik-manik Dayak, "
         "batu akik dan mutiara, amplang, batik, anyaman rotan dan ukiran."
     ),
-    "opening_hours": "Setiap hari 08.00–21.00 WITA",
+    "opening_hours": "Buka juga pada hari libur nasional",
+    "weekly_hours": [{"opens": "08:00", "closes": "21:00"}] * 7,
     "latitude": Decimal("-1.238900"),
     "longitude": Decimal("116.829700"),
 }

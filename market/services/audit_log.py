@@ -90,6 +90,8 @@ FIELD_LABELS = {
         "address": _l("Address"),
         "description": _l("Description"),
         "opening_hours": _l("Opening hours"),
+        "weekly_hours": _l("Opening hours per day"),
+        "timezone": _l("Time zone"),
         "latitude": _l("Latitude"),
         "longitude": _l("Longitude"),
         "published": _l("Shown on the public site"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User
+from market.services import hours
 from market.services.audit import changes_of, record
 from market.services.fields import read_text, too_long
 from market.services.slugs import slugify, unique_slug
@@ -28,6 +29,14 @@ def clean_market(raw: Mapping[str, Any]) -> dict[str, Any]:
         "opening_hours": read_text(raw, "opening_hours", errors),
         "published": bool(raw.get("published")),
     }
+    # The week and the zone come from the market form; an import or a script that does not
+    # name them leaves them as they are.
+    if "hours" in raw:
+        values["weekly_hours"] = hours.read_week(raw["hours"] or [], errors)
+    if "timezone" in raw:
+        values["timezone"] = raw["timezone"] or hours.DEFAULT_TIMEZONE
+        if values["timezone"] not in {zone for zone, _label in hours.TIMEZONES}:
+            errors["timezone"] = str(_l("Choose one of the listed time zones."))
     for key, limit in (("name", 120), ("city", 80), ("province", 80), ("address", 255)):
         if len(values[key]) > limit:
             errors[key] = too_long(limit, len(values[key]))

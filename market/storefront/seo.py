@@ -35,6 +35,9 @@ def _address(market: Market) -> dict:
     }
 
 
+SCHEMA_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def market_place(market: Market) -> dict:
     place = {
         "@type": "Place",
@@ -48,6 +51,17 @@ def market_place(market: Market) -> dict:
             "latitude": float(market.latitude),
             "longitude": float(market.longitude),
         }
+    if market.weekly_hours:
+        place["openingHoursSpecification"] = [
+            {
+                "@type": "OpeningHoursSpecification",
+                "dayOfWeek": f"https://schema.org/{SCHEMA_DAYS[day]}",
+                "opens": hours["opens"],
+                "closes": hours["closes"],
+            }
+            for day, hours in enumerate(market.weekly_hours)
+            if hours
+        ]
     return place
 
 

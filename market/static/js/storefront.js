@@ -48,4 +48,51 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;
   });
+
+  // "Open now": cached pages are shared by every visitor for as long as the market does not
+  // change, so the label comes from the visitor's clock in the market's time zone, not from
+  // the server (services/hours.py). Without this the page shows the week's hours.
+  var WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+  function minutes(time) {
+    var parts = time.split(":");
+    return Number(parts[0]) * 60 + Number(parts[1]);
+  }
+
+  function marketNow(zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    }).formatToParts(new Date()).forEach(function (part) { parts[part.type] = part.value; });
+    return { day: WEEKDAYS.indexOf(parts.weekday), minute: Number(parts.hour) * 60 + Number(parts.minute) };
+  }
+
+  function openNow(data) {
+    var now = marketNow(data.timezone);
+    var clock = function (time) { return time.replace(":", data.clock); };
+    var today = data.week[now.day];
+    if (today && minutes(today[0]) <= now.minute && now.minute < minutes(today[1])) {
+      return { open: true, text: data.open.replace("%(time)s", clock(today[1])) };
+    }
+    for (var ahead = 0; ahead <= 7; ahead++) {
+      var index = (now.day + ahead) % 7;
+      var hours = data.week[index];
+      if (!hours || (ahead === 0 && minutes(hours[0]) <= now.minute)) continue;
+      var text = ahead === 0 ? data.later : data.closed.replace("%(day)s", data.days[index]);
+      return { open: false, text: text.replace("%(time)s", clock(hours[0])) };
+    }
+    return null;
+  }
+
+  function showOpenNow() {
+    document.querySelectorAll("[data-open-now]").forEach(function (label) {
+      var state = openNow(JSON.parse(label.getAttribute("data-open-now")));
+      if (!state) return;
+      label.textContent = state.text;
+      label.className = "open-now " + (state.open ? "is-open" : "is-closed");
+      label.hidden = false;
+    });
+  }
+  showOpenNow();
+  setInterval(showOpenNow, 60000);
 })();
