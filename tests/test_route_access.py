@@ -62,6 +62,7 @@ PUBLIC = {
     "storefront.search_page": "search within a market",
     "storefront.city_search": "search across the published markets",
     "storefront.whatsapp": "a shopper's tap on WhatsApp: an anonymous counter, then wa.me",
+    "storefront.walk": "from a public stall to its neighbour in walking order",
     "storefront.sitemap": "for search engines",
     "storefront.sitemap_markets": "for search engines",
     "storefront.sitemap_part": "for search engines",

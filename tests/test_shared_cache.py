@@ -45,6 +45,7 @@ def world(ctx):
         "vendor_slug": vendor.slug,
         "product_slug": product.slug,
         "kind": "produk",
+        "direction": "berikutnya",
         "number": 1,
         "key": photo.key(photo.variants[0]),
         "filename": "css/app.css",

@@ -37,6 +37,8 @@ from market.services.vlog_links import SHOWN_TO_SHOPPERS
 from market.services.whatsapp import chat_link
 
 SELECTION_SIZE = 8
+# Between the block names of one row; a unit separator no one types into a block name.
+BLOCK_SEPARATOR = "\x1f"
 MAX_PER_PAGE = 100
 
 
@@ -245,9 +247,7 @@ def attach_photos(vendors: list[Vendor] = (), products: list[Product] = ()) -> N
         set_committed_value(product, "photos", [p for p in photos if p.product_id == product.id])
 
 
-def market_categories(market: Market | None) -> list[tuple[Category, bool]]:
-    """Every category, each with whether a public vendor of the market (of any published
-    market, without one) has it."""
+def _categories_query(market: Market | None) -> Select:
     where = [vendor_category.c.category_id == Category.id, Vendor.is_public]
     if market is not None:
         where.append(Vendor.market_id == market.id)
@@ -258,8 +258,26 @@ def market_categories(market: Market | None) -> list[tuple[Category, bool]]:
         .join(Vendor, Vendor.id == vendor_category.c.vendor_id)
         .where(*where)
     )
-    rows = db.session.execute(select(Category, present).order_by(Category.position))
+    return select(Category, present).order_by(Category.position)
+
+
+def market_categories(market: Market | None) -> list[tuple[Category, bool]]:
+    """Every category, each with whether a public vendor of the market (of any published
+    market, without one) has it."""
+    rows = db.session.execute(_categories_query(market))
     return [(category, bool(here)) for category, here in rows]
+
+
+def _blocks_column(market: Market):
+    """The market's blocks with a public stall, joined by BLOCK_SEPARATOR: a column that rides
+    along with the categories' query, so the block filter costs the page no query of its own."""
+    blocks = (
+        select(Vendor.stall_block)
+        .where(Vendor.market_id == market.id, Vendor.is_public, Vendor.stall_block != "")
+        .distinct()
+        .subquery()
+    )
+    return select(func.aggregate_strings(blocks.c.stall_block, BLOCK_SEPARATOR)).scalar_subquery()
 
 
 def market_choices() -> list[Market]:
@@ -274,6 +292,8 @@ class MarketPage:
     market: Market
     categories: list[Category]  # those present in the market, for the chips
     category: Category | None
+    blocks: list[str]  # those with a public stall, in walking order
+    block: str | None
     vendors: Page
     products: list[Product]
 
@@ -287,15 +307,29 @@ def _category_by_slug(categories: list[tuple[Category, bool]], slug: str | None)
     return category
 
 
-def market_page(market: Market, category_slug: str | None, page: int, per_page: int) -> MarketPage:
-    """A market's storefront: category chips, a page of stalls in walking order, and a product
-    from each of the first stalls. Raises NotFound for an unknown category or page."""
-    categories = market_categories(market)
+def market_page(
+    market: Market, category_slug: str | None, page: int, per_page: int, block: str | None = None
+) -> MarketPage:
+    """A market's storefront: category chips, block links, a page of stalls in walking order
+    (of one category, one block, or both), and a product from each of the first stalls.
+    Raises NotFound for an unknown category, block or page."""
+    rows = db.session.execute(_categories_query(market).add_columns(_blocks_column(market))).all()
+    categories = [(category, bool(here)) for category, here, _blocks in rows]
+    blocks = sorted(set((rows[0][2] or "").split(BLOCK_SEPARATOR)) - {""})
     category = _category_by_slug(categories, category_slug)
-    vendors = paginate(public_vendors_query(market, category), page, per_page)
+    if block is not None:
+        block = next((known for known in blocks if known.casefold() == block.casefold()), None)
+        if block is None:
+            raise NotFound("block")
+    query = public_vendors_query(market, category)
+    if block is not None:
+        query = query.where(Vendor.stall_block == block)
+    vendors = paginate(query, page, per_page)
     products = stall_selection(vendors.items, category)
     attach_photos(vendors.items, products)
-    return MarketPage(market, [c for c, here in categories if here], category, vendors, products)
+    return MarketPage(
+        market, [c for c, here in categories if here], category, blocks, block, vendors, products
+    )
 
 
 def market_vendors(market: Market, category_slug: str | None, page: int, per_page: int) -> Page:
@@ -392,6 +426,37 @@ def _load_related(instance, model, relationship, order, *conditions) -> None:
 class VendorPage:
     vendor: Vendor
     products: Page
+
+
+@dataclass
+class WalkStep:
+    """Where walking on from a stall leads: the next (or previous) stall in the market
+    directory, or None at the end of the row."""
+
+    stall_block: str
+    neighbour_slug: str | None
+
+
+def walk_from(market_slug: str, vendor_slug: str, step: int) -> WalkStep | None:
+    """The stall one step (1 forward, -1 back) from a public stall in walking order, in one
+    query; None when there is no such public stall. Asked when the shopper taps, not when the
+    stall page is drawn: the cached stall page then shows nothing of other stalls, and a stall
+    opened or hidden since is never skipped or shown."""
+    shift = func.lead if step > 0 else func.lag
+    around = (
+        select(
+            Vendor.slug,
+            Vendor.stall_block,
+            shift(Vendor.slug).over(order_by=stall_order()).label("neighbour"),
+        )
+        .join(Vendor.market)
+        .where(Market.slug == market_slug, Market.published.is_(True), Vendor.is_public)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(around.c.stall_block, around.c.neighbour).where(around.c.slug == vendor_slug)
+    ).one_or_none()
+    return None if row is None else WalkStep(row.stall_block, row.neighbour)
 
 
 def vendor_details(vendor: Vendor) -> None:

@@ -62,7 +62,11 @@ def market(market_slug: str):
     market = _found(public.find_market(market_slug))
     try:
         page = public.market_page(
-            market, request.args.get("kategori"), page_number(), VENDORS_PER_PAGE
+            market,
+            request.args.get("kategori"),
+            page_number(),
+            VENDORS_PER_PAGE,
+            request.args.get("blok") or None,
         )
     except NotFound:
         abort(404)
@@ -169,6 +173,28 @@ def city_search():
             query, filters=filters, categories=[c for c, _ in categories]
         ),
     )
+
+
+@bp.route("/pasar/<market_slug>/sebelah/<vendor_slug>/<any(sebelumnya, berikutnya):direction>")
+def walk(market_slug: str, vendor_slug: str, direction: str):
+    """The stall before or after this one in walking order; at either end of the market, its
+    directory of the stall's block."""
+    step = _found(
+        public.walk_from(market_slug, vendor_slug, 1 if direction == "berikutnya" else -1)
+    )
+    if step.neighbour_slug is None:
+        target = url_for(
+            "storefront.market", market_slug=market_slug, blok=step.stall_block or None
+        )
+    else:
+        target = url_for(
+            "storefront.vendor", market_slug=market_slug, vendor_slug=step.neighbour_slug
+        )
+    response = redirect(target)
+    # Where it leads changes whenever a stall opens or is hidden; it is one cheap query.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.post("/pasar/<market_slug>/lapak/<vendor_slug>/wa")
