@@ -24,6 +24,12 @@ ALLOWED_IN_TEMPLATES = {
         "JSON-LD: tojson escapes <, >, & and ' as \\u sequences, so no value can close the "
         "script element; the block is data (application/ld+json), which browsers never run",
     ),
+    # A second entry for a file: its key ends in a space.
+    "macros/storefront.html ": (
+        "data-open-now='{{ open_now_data(market.weekly_hours, market.timezone)|tojson }}'",
+        "the market's opening hours (times checked as HH:MM, a zone from a fixed list) for the "
+        "open-now label; tojson escapes ' as \\u0027, so the single-quoted attribute cannot end",
+    ),
     "offline/sw.js": (
         "|tojson }}",
         "the service worker's constants: the app's own static paths, scope and header name, "
@@ -53,8 +59,12 @@ def test_no_template_turns_escaping_off():
         name = str(path.relative_to(TEMPLATES))
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             if TEMPLATE_HAZARDS.search(line):
-                allowed = ALLOWED_IN_TEMPLATES.get(name)
-                if allowed is None or allowed[0] not in line:
+                patterns = [
+                    pattern
+                    for key, (pattern, _why) in ALLOWED_IN_TEMPLATES.items()
+                    if key.strip() == name
+                ]
+                if not any(pattern in line for pattern in patterns):
                     found.append(f"{name}:{number}: {line.strip()}")
     assert not found, "escaping turned off:\n" + "\n".join(found)
 

@@ -89,6 +89,7 @@ def _values(world: dict) -> dict[str, str]:
         "key": world.stall_photo.key(400),
         "kind": "lapak",
         "number": "1",
+        "direction": "berikutnya",
     }
 
 
