@@ -52,6 +52,8 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("vendor_id", "slug"),
         CheckConstraint("price_idr >= 0", name="price_not_negative"),
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        CheckConstraint("stock_count >= 0", name="stock_not_negative"),
         Index("ix_product_vendor_position", "vendor_id", "deleted_at", "position"),
     )
 
@@ -60,6 +62,9 @@ class Product(TimestampMixin, db.Model):
     slug: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optional English text, written by a person (never machine-translated unannounced).
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
     price_idr: Mapped[int | None] = mapped_column()
     price_kind: Mapped[PriceKind] = mapped_column(str_enum(PriceKind), default=PriceKind.FIXED)
     price_note: Mapped[str] = mapped_column(String(60), default="")
@@ -69,6 +74,9 @@ class Product(TimestampMixin, db.Model):
     halal: Mapped[bool] = mapped_column(default=False)
     permit_number: Mapped[str] = mapped_column(String(40), default="")
     material: Mapped[str] = mapped_column(String(120), default="")
+    # Asked by the marketplaces' bulk-upload templates; optional here.
+    weight_grams: Mapped[int | None] = mapped_column()
+    stock_count: Mapped[int | None] = mapped_column()
     position: Mapped[int] = mapped_column(default=0)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str] = mapped_column(String(255), default="")

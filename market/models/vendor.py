@@ -60,6 +60,9 @@ class Vendor(TimestampMixin, db.Model):
     stall_number: Mapped[str] = mapped_column(String(10), default="")
     whatsapp: Mapped[str | None] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optional English text for the English pages, written by a person.
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
     opening_hours: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[VendorStatus] = mapped_column(str_enum(VendorStatus), default=VendorStatus.DRAFT)
     hidden_reason: Mapped[str] = mapped_column(String(255), default="")
