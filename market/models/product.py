@@ -52,8 +52,6 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("vendor_id", "slug"),
         CheckConstraint("price_idr >= 0", name="price_not_negative"),
-        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
-        CheckConstraint("stock_count >= 0", name="stock_not_negative"),
         Index("ix_product_vendor_position", "vendor_id", "deleted_at", "position"),
     )
 

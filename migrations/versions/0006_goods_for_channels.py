@@ -1,7 +1,8 @@
 """English names and descriptions for stalls and products (shown on the English pages and
 searched by English words), and a product's weight in grams and stock count, which the
 marketplaces' bulk-upload templates ask for. All optional: existing rows keep empty English
-text and no weight or stock.
+text and no weight or stock. Plain column additions: SQLite adds them
+in place, without rebuilding the product table that other tables point at.
 
 Revision ID: 0006_goods_for_channels
 Revises: 0005_market_weekly_hours
@@ -27,14 +28,10 @@ def upgrade():
         batch.add_column(sa.Column("description_en", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("weight_grams", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("stock_count", sa.Integer(), nullable=True))
-        batch.create_check_constraint("weight_not_negative", "weight_grams >= 0")
-        batch.create_check_constraint("stock_not_negative", "stock_count >= 0")
 
 
 def downgrade():
     with op.batch_alter_table("product") as batch:
-        batch.drop_constraint("stock_not_negative", type_="check")
-        batch.drop_constraint("weight_not_negative", type_="check")
         batch.drop_column("stock_count")
         batch.drop_column("weight_grams")
         batch.drop_column("description_en")
