@@ -181,3 +181,11 @@ def test_an_owners_name_is_found_but_never_learnt_as_a_word(ctx):
     learnt = set(db.session.scalars(text("SELECT word FROM search_word")))
     assert "sumiyati" in learnt
     assert "wiryosentono" not in learnt
+
+
+def test_an_alternative_that_can_only_find_less_is_not_searched(ctx):
+    # "manik" ↔ "manik manik" (manik-manik) are synonyms both ways; prefix matching makes
+    # "manik AND manik" find exactly what "manik" finds, so it is not asked of the index.
+    assert search.understand(["manik"]).groups == [[("manik",)]]
+    assert search.understand(["manik", "manik"]).groups == [[("manik",)]]
+    assert search.understand(["beads"]).groups == [[("beads",), ("manik",)]]

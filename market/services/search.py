@@ -392,6 +392,16 @@ def _closest(word: str, candidates: list[str]) -> str | None:
     return None
 
 
+def _without_subsumed(alternatives: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Drop each alternative that needs every word of another one ("manik manik" beside
+    "manik"): it can only find what the other finds, and each costs the index a pass."""
+    kept: list[tuple[str, ...]] = []
+    for alternative in sorted(alternatives, key=lambda words: (len(set(words)), len(words))):
+        if not any(set(other) <= set(alternative) for other in kept):
+            kept.append(alternative)
+    return kept
+
+
 @dataclass
 class Understood:
     """A query as groups of alternatives: every group must match, by any one alternative,
@@ -418,7 +428,7 @@ def understand(terms: list[str]) -> Understood:
             if phrase in found.synonyms:
                 alternatives = [tuple(words[i : i + n])]
                 alternatives += [tuple(means.split()) for means in found.synonyms[phrase]]
-                groups.append(alternatives)
+                groups.append(_without_subsumed(alternatives))
                 corrected += words[i : i + n]
                 i += n
                 break
