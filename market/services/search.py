@@ -733,8 +733,8 @@ def search_market(
     names match in both languages, shorthand ("oleh2"), spelling variants and English words
     of the synonym table are understood, a word the index has never seen is replaced by the
     nearest it has ("amplng" → "amplang", see ``suggestion``), and at most ``limit`` (≤ 20)
-    of each kind come back, with the count of all that match (``Total.more`` past CANDIDATES). ``categories`` (all of them)
-    saves a query when the caller has them already.
+    of each kind come back, with the count of all that match (``Total.more`` past
+    CANDIDATES). ``categories`` (all of them) saves a query when the caller has them already.
     """
     return _search(market, query, filters, limit, categories)
 
