@@ -10,6 +10,7 @@ shows), which the views turn into an ETag so an unchanged page costs one query a
 """
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -239,12 +240,18 @@ def attach_photos(vendors: list[Vendor] = (), products: list[Product] = ()) -> N
         )
         .order_by(Photo.position, Photo.id)
     ).all()
+    # One pass over the photos, not one per card: a stall page has 48 products.
+    of_vendor: dict[int, list[Photo]] = defaultdict(list)
+    of_product: dict[int, list[Photo]] = defaultdict(list)
+    for photo in photos:
+        if photo.product_id:
+            of_product[photo.product_id].append(photo)
+        else:
+            of_vendor[photo.vendor_id].append(photo)
     for vendor in vendors:
-        set_committed_value(
-            vendor, "photos", [p for p in photos if p.vendor_id == vendor.id and not p.product_id]
-        )
+        set_committed_value(vendor, "photos", of_vendor.get(vendor.id, []))
     for product in products:
-        set_committed_value(product, "photos", [p for p in photos if p.product_id == product.id])
+        set_committed_value(product, "photos", of_product.get(product.id, []))
 
 
 def _categories_query(market: Market | None) -> Select:
