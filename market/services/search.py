@@ -698,6 +698,7 @@ def _search(
     filters: Filters | None,
     limit: int,
     categories: list[Category] | None,
+    stalls: bool = True,
 ) -> SearchResult:
     terms = query_terms(query)
     result = SearchResult(terms)
@@ -705,10 +706,11 @@ def _search(
         return result
     filters = filters or Filters()
     limit = max(1, min(limit, MAX_RESULTS))
-    if categories is None:
+    stalls = stalls and not filters.goods_only
+    if categories is None and stalls:
         categories = list(db.session.scalars(select(Category).order_by(Category.position)))
     meant = understand(terms)
-    if not filters.goods_only:
+    if stalls:
         result.vendors, result.vendor_total = _find_vendors(
             market, meant, filters, limit, categories
         )
@@ -726,6 +728,8 @@ def search_market(
     limit: int = MAX_RESULTS,
     filters: Filters | None = None,
     categories: list[Category] | None = None,
+    *,
+    stalls: bool = True,
 ) -> SearchResult:
     """The best public vendors and products of a market for a query, name matches first.
 
@@ -734,9 +738,10 @@ def search_market(
     of the synonym table are understood, a word the index has never seen is replaced by the
     nearest it has ("amplng" → "amplang", see ``suggestion``), and at most ``limit`` (≤ 20)
     of each kind come back, with the count of all that match (``Total.more`` past
-    CANDIDATES). ``categories`` (all of them) saves a query when the caller has them already.
+    CANDIDATES). ``categories`` (all of them) saves a query when the caller has them already;
+    ``stalls=False`` looks for goods alone.
     """
-    return _search(market, query, filters, limit, categories)
+    return _search(market, query, filters, limit, categories, stalls)
 
 
 def search_city(
