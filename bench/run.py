@@ -493,7 +493,7 @@ def main() -> None:
         f"Total benchmark time: {time.monotonic() - started:.0f} s.",
     )
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}.md"
+    out = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{engine.split()[0].lower()}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
 
