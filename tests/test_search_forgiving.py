@@ -190,9 +190,7 @@ def test_a_word_starting_few_indexed_words_is_searched_as_those_words(shelf):
     expression = search._fts_words(meant.groups, meant.completions)
     assert "*" not in expression
     assert '"amplang"' in expression and '"hiasan"' in expression
-    assert [p.name for p in search.search_market(shelf, "ampl hias").products] == [
-        "Amplang hiasan"
-    ]
+    assert [p.name for p in search.search_market(shelf, "ampl hias").products] == ["Amplang hiasan"]
 
 
 def test_a_word_starting_too_many_indexed_words_stays_a_prefix(shelf, monkeypatch):
