@@ -10,13 +10,21 @@ from market.services.prices import format_rupiah, price_label
 from market.services.vlogs import start_seconds, youtube_embed
 from market.services.whatsapp import display_phone
 from market.storefront.seo import og_width
-from market.web import LOCALES, absolute, absolute_url_for, photo_url, url_with_lang
+from market.web import (
+    LOCALES,
+    absolute,
+    absolute_url_for,
+    photo_srcset,
+    photo_url,
+    url_with_lang,
+)
 
 TEMPLATE_GLOBALS = (
     absolute,
     absolute_url_for,
     url_with_lang,
     photo_url,
+    photo_srcset,
     og_width,
     qr_svg,
     youtube_embed,

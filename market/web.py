@@ -293,3 +293,9 @@ def serve_static(app: Flask) -> None:
         immutable_file_test=lambda _path, url: bool(FINGERPRINTED.search(url)),
         add_headers_function=add_headers,
     )
+
+
+def photo_srcset(photo: Photo) -> str:
+    """Every variant of a photo with its width, for an <img srcset>: one call per photo
+    rather than a template loop (a market page shows dozens)."""
+    return ", ".join(f"{photo_url(photo, width)} {width}w" for width in photo.variants)

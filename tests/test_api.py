@@ -12,6 +12,7 @@ from referencing.jsonschema import DRAFT202012
 from market.api.openapi import DOCUMENT
 from market.models import VendorStatus, utcnow
 from tests.factories import category, make_market, make_photo, make_product, make_vendor
+from tests.pages import counting_queries
 
 DOCUMENT_URI = "urn:pasar:openapi"
 REGISTRY = Registry().with_resource(
@@ -105,6 +106,18 @@ def test_search_in_the_api(client, catalogue):
     vendors = _checked(client, base + "/vendors?q=textiles")
     assert [v["name"] for v in vendors["items"]] == ["Batik Borneo"]
     assert _checked(client, base + "/products?q=zzz")["items"] == []
+
+
+def test_a_product_search_in_the_api_asks_for_no_stalls(app, client, catalogue):
+    market, _vendor, _product, _hidden = catalogue
+    app.config["MARKET_PAGE_CACHE"] = False
+    try:
+        with counting_queries() as statements:
+            _checked(client, f"/api/v1/markets/{market.slug}/products?q=batik")
+    finally:
+        app.config["MARKET_PAGE_CACHE"] = True
+    assert any("search_product" in s for s in statements)
+    assert not any("search_vendor" in s or "FROM category" in s for s in statements)
 
 
 def test_paging(client, ctx):

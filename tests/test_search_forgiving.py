@@ -169,6 +169,36 @@ def test_the_category_filter_narrows_stalls_and_goods(shelf):
 def test_the_count_covers_every_match_beyond_the_page(shelf):
     result = search.search_market(shelf, "amplang", limit=2)
     assert len(result.products) == 2 and result.product_total == 4 and result.vendor_total == 2
+    assert not (result.product_total.more or result.vendor_total.more)
+
+
+def test_past_the_candidates_the_count_says_there_may_be_more(shelf, client, monkeypatch):
+    # Ranking work is bounded: beyond CANDIDATES index matches the search stops and says so.
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    result = search.search_market(shelf, "amplang")
+    assert len(result.products) == 3 and result.product_total == 3
+    assert result.product_total.more and not result.vendor_total.more
+    page = client.get(f"/pasar/{shelf.slug}/cari?q=amplang&lang=en").get_data(as_text=True)
+    assert "(3+)" in page and "and more: add a word to narrow the search" in page
+    assert "(2)" in page
+
+
+def test_a_word_starting_few_indexed_words_is_searched_as_those_words(shelf):
+    meant = search.understand(["ampl", "hias"])
+    # The typed word itself stays, for the words the vocabulary leaves out (people's names).
+    assert meant.completions == {"ampl": ["ampl", "amplang"], "hias": ["hias", "hiasan"]}
+    expression = search._fts_words(meant.groups, meant.completions)
+    assert "*" not in expression
+    assert '"amplang"' in expression and '"hiasan"' in expression
+    assert [p.name for p in search.search_market(shelf, "ampl hias").products] == ["Amplang hiasan"]
+
+
+def test_a_word_starting_too_many_indexed_words_stays_a_prefix(shelf, monkeypatch):
+    monkeypatch.setattr(search, "_COMPLETIONS", 0)
+    meant = search.understand(["amplang"])
+    assert meant.completions == {}
+    assert search._fts_words(meant.groups, meant.completions) == '(("amplang"*))'
+    assert len(search.search_market(shelf, "amplang").products) == 4
 
 
 def test_an_owners_name_is_found_but_never_learnt_as_a_word(ctx):
@@ -181,3 +211,11 @@ def test_an_owners_name_is_found_but_never_learnt_as_a_word(ctx):
     learnt = set(db.session.scalars(text("SELECT word FROM search_word")))
     assert "sumiyati" in learnt
     assert "wiryosentono" not in learnt
+
+
+def test_an_alternative_that_can_only_find_less_is_not_searched(ctx):
+    # "manik" ↔ "manik manik" (manik-manik) are synonyms both ways; prefix matching makes
+    # "manik AND manik" find exactly what "manik" finds, so it is not asked of the index.
+    assert search.understand(["manik"]).groups == [[("manik",)]]
+    assert search.understand(["manik", "manik"]).groups == [[("manik",)]]
+    assert search.understand(["beads"]).groups == [[("beads",), ("manik",)]]

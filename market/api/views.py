@@ -206,7 +206,7 @@ def products(market_slug: str):
     page, per_page = _paging()
     query = request.args.get("q", "").strip()
     if query:
-        found = search.search_market(market, query, per_page).products
+        found = search.search_market(market, query, per_page, stalls=False).products
         return _listing([_product(p) for p in found], public.Page(found, 1, per_page, len(found)))
     try:
         listing = public.market_products(

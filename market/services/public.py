@@ -10,6 +10,7 @@ shows), which the views turn into an ETag so an unchanged page costs one query a
 """
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -239,12 +240,18 @@ def attach_photos(vendors: list[Vendor] = (), products: list[Product] = ()) -> N
         )
         .order_by(Photo.position, Photo.id)
     ).all()
+    # One pass over the photos, not one per card: a stall page has 48 products.
+    of_vendor: dict[int, list[Photo]] = defaultdict(list)
+    of_product: dict[int, list[Photo]] = defaultdict(list)
+    for photo in photos:
+        if photo.product_id:
+            of_product[photo.product_id].append(photo)
+        else:
+            of_vendor[photo.vendor_id].append(photo)
     for vendor in vendors:
-        set_committed_value(
-            vendor, "photos", [p for p in photos if p.vendor_id == vendor.id and not p.product_id]
-        )
+        set_committed_value(vendor, "photos", of_vendor.get(vendor.id, []))
     for product in products:
-        set_committed_value(product, "photos", [p for p in photos if p.product_id == product.id])
+        set_committed_value(product, "photos", of_product.get(product.id, []))
 
 
 def _categories_query(market: Market | None) -> Select:
@@ -379,27 +386,25 @@ def stall_selection(vendors: list[Vendor], category: Category | None = None) -> 
     if not vendors:
         return []
     by_vendor = {vendor.id: vendor for vendor in vendors}
+    # Each stall's pick by a seek in its own goods (LIMIT 1 per stall), not by numbering the
+    # goods of every stall on the page and keeping the firsts.
     first = (
-        func.row_number()
-        .over(
-            partition_by=Product.vendor_id,
-            order_by=(Product.availability == Availability.SOLD_OUT, Product.position, Product.id),
-        )
-        .label("n")
+        select(Product.id)
+        .where(Product.vendor_id == Vendor.id, Product.is_listed)
+        .order_by(Product.availability == Availability.SOLD_OUT, Product.position, Product.id)
+        .limit(1)
+        .correlate(Vendor)
     )
-    ranked = select(Product.id, first).where(Product.vendor_id.in_(by_vendor), Product.is_listed)
     if category is not None:
-        ranked = ranked.where(
+        first = first.where(
             Product.id.in_(
                 select(product_category.c.product_id).where(
                     product_category.c.category_id == category.id
                 )
             )
         )
-    ranked = ranked.subquery()
-    products = db.session.scalars(
-        select(Product).join(ranked, and_(ranked.c.id == Product.id, ranked.c.n == 1))
-    ).all()
+    picks = select(first.scalar_subquery()).where(Vendor.id.in_(by_vendor))
+    products = db.session.scalars(select(Product).where(Product.id.in_(picks))).all()
     for product in products:
         set_committed_value(product, "vendor", by_vendor[product.vendor_id])
     order = list(by_vendor)

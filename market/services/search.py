@@ -20,6 +20,7 @@ from sqlalchemy import (
     Connection,
     String,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -44,14 +45,19 @@ TABLES = {Vendor: "search_vendor", Product: "search_product"}
 # shown when searching for it finds something public.
 VOCABULARY = "search_word"
 MAX_RESULTS = 20
+# Matches of one kind ranked, filtered and counted per search. Ranking every match costs time
+# in proportion to the catalogue ("manik" across a million goods matches 160,000); beyond this
+# many, the results are the best of the first CANDIDATES the index yields and the count says
+# "more than". A market's own search rarely reaches it.
+CANDIDATES = 1000
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
 _CHUNK = 500
 _WORD = re.compile(r"[^\W_]+")
 # Weights of the fields on PostgreSQL, in ts_rank's {D, C, B, A} order: a name match counts
-# most. FTS5's bm25 gets the same order as column weights.
+# most. On SQLite the same weights score each field holding a word.
 _PG_WEIGHTS = "'{0, 0.1, 0.4, 1}'::real[]"
-_FTS_WEIGHTS = (0.0, 10.0, 4.0, 1.0)
+_FTS_WEIGHTS = (10.0, 4.0, 1.0)
 
 
 def include_in_migrations(name: str, type_: str, _parent_names: dict) -> bool:
@@ -283,6 +289,10 @@ _REDUPLICATED = re.compile(r"^([^\W\d_]{2,})2$")
 _MAX_PHRASE = 3  # words in the longest synonym phrase looked up
 MIN_CORRECTED_LENGTH = 3
 _NEAR_CANDIDATES = 50
+# A word starting at most this many indexed words is searched as those words: an index finds
+# whole words by seeking, but a prefix by reading every entry that starts with it (in
+# PostgreSQL's GIN, the whole posting list of each), which grows with the catalogue.
+_COMPLETIONS = 16
 
 
 def _is_vocabulary_word(word: str) -> bool:
@@ -330,6 +340,8 @@ class Lookup:
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     known: set[str] = field(default_factory=set)
     near: dict[str, list[str]] = field(default_factory=dict)
+    # The indexed words each query word starts, up to _COMPLETIONS + 1 of them.
+    completions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _grams(words: list[str]) -> list[str]:
@@ -373,6 +385,11 @@ def _lookup(words: list[str]) -> Lookup:
             f"SELECT 2, word, CAST(:w{i} AS VARCHAR) "  # noqa: S608
             f"FROM ({near} LIMIT {_NEAR_CANDIDATES}) AS anon_near{i}"
         )
+        parts.append(
+            f"SELECT 3, word, CAST(:w{i} AS VARCHAR) FROM (SELECT word FROM {VOCABULARY} "  # noqa: S608
+            f"WHERE word >= :w{i} AND word < :u{i} ORDER BY word LIMIT {_COMPLETIONS + 1}) "
+            f"AS anon_complete{i}"
+        )
     statement = text(" UNION ALL ".join(parts)).bindparams(bindparam("grams", expanding=True))
     found = Lookup()
     for kind, word, other in connection.execute(statement, params):
@@ -380,8 +397,10 @@ def _lookup(words: list[str]) -> Lookup:
             found.synonyms.setdefault(word, []).append(other)
         elif kind == 1:
             found.known.add(word)
-        else:
+        elif kind == 2:
             found.near.setdefault(other, []).append(word)
+        else:
+            found.completions.setdefault(other, []).append(word)
     return found
 
 
@@ -392,6 +411,16 @@ def _closest(word: str, candidates: list[str]) -> str | None:
     return None
 
 
+def _without_subsumed(alternatives: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Drop each alternative that needs every word of another one ("manik manik" beside
+    "manik"): it can only find what the other finds, and each costs the index a pass."""
+    kept: list[tuple[str, ...]] = []
+    for alternative in sorted(alternatives, key=lambda words: (len(set(words)), len(words))):
+        if not any(set(other) <= set(alternative) for other in kept):
+            kept.append(alternative)
+    return kept
+
+
 @dataclass
 class Understood:
     """A query as groups of alternatives: every group must match, by any one alternative,
@@ -400,6 +429,9 @@ class Understood:
 
     groups: list[list[tuple[str, ...]]]
     corrected: list[str] | None = None
+    # Words known to start only these indexed words (and themselves, for the words the
+    # vocabulary leaves out, such as a person's name): searched as whole words.
+    completions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def understand(terms: list[str]) -> Understood:
@@ -418,7 +450,7 @@ def understand(terms: list[str]) -> Understood:
             if phrase in found.synonyms:
                 alternatives = [tuple(words[i : i + n])]
                 alternatives += [tuple(means.split()) for means in found.synonyms[phrase]]
-                groups.append(alternatives)
+                groups.append(_without_subsumed(alternatives))
                 corrected += words[i : i + n]
                 i += n
                 break
@@ -431,7 +463,12 @@ def understand(terms: list[str]) -> Understood:
             corrected.append(replacement or word)
             changed = changed or replacement is not None
             i += 1
-    return Understood(groups, corrected if changed else None)
+    completions = {
+        word: sorted({word, *found_words})
+        for word, found_words in found.completions.items()
+        if len(found_words) <= _COMPLETIONS
+    }
+    return Understood(groups, corrected if changed else None, completions)
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -469,13 +506,25 @@ class Filters:
         )
 
 
+class Total(int):
+    """How many public matches were found; ``more`` when the search stopped at CANDIDATES
+    and there may be more than that."""
+
+    more: bool
+
+    def __new__(cls, value: int, more: bool = False):
+        total = super().__new__(cls, value)
+        total.more = more
+        return total
+
+
 @dataclass
 class SearchResult:
     terms: list[str]
     vendors: list[Vendor] = field(default_factory=list)
     products: list[Product] = field(default_factory=list)
-    vendor_total: int = 0
-    product_total: int = 0
+    vendor_total: Total = field(default_factory=lambda: Total(0))
+    product_total: Total = field(default_factory=lambda: Total(0))
     # The shopper's query with unknown words replaced, when that is what was searched.
     suggestion: str | None = None
 
@@ -484,44 +533,66 @@ class SearchResult:
         return not (self.vendors or self.products)
 
 
-def _fts_words(groups) -> str:
+def _fts_words(groups, completions=None) -> str:
+    def term(word):
+        if word in (completions or {}):
+            return "(" + " OR ".join(f'"{whole}"' for whole in completions[word]) + ")"
+        return f'"{word}"*'
+
     def alternative(words):
-        return " AND ".join(f'"{word}"*' for word in words)
+        return " AND ".join(term(word) for word in words)
 
     return " AND ".join(
         "(" + " OR ".join(f"({alternative(a)})" for a in group) + ")" for group in groups
     )
 
 
-def _ts_words(groups) -> str:
+def _ts_words(groups, completions=None) -> str:
+    def term(word):
+        if word in (completions or {}):
+            return "(" + " | ".join(f"{whole}:ABC" for whole in completions[word]) + ")"
+        return f"{word}:*ABC"
+
     def alternative(words):
-        return " & ".join(f"{word}:*ABC" for word in words)
+        return " & ".join(term(word) for word in words)
 
     return " & ".join(
         "(" + " | ".join(f"({alternative(a)})" for a in group) + ")" for group in groups
     )
 
 
-def _matches(model, market: Market | None, groups):
-    """The matching rows of one model's index table as a subquery of (id, rank), best rank
-    first; without a market the whole index is searched (the caller keeps to public markets).
+def _matches(model, market: Market | None, meant: Understood):
+    """The matching rows of one model's index table as a subquery of (id, rank, considered):
+    at most CANDIDATES of them, in the index's own order, ranked, with how many that is;
+    without a market the whole index is searched (the caller keeps to public markets).
     A subquery, because FTS5 refuses bm25() in a statement that also has a window function."""
+    ranked = _ranked_matches(model, market, meant)
+    return select(ranked, func.count().over().label("considered")).subquery()
+
+
+def _ranked_matches(model, market: Market | None, meant: Understood):
     name = TABLES[model]
     if db.session.get_bind().dialect.name == "sqlite":
-        index = table(name, column("rowid"))
-        expression = f"{{name tags body}} : ({_fts_words(groups)})"
+        index = table(name, column("rowid"), *(column(f, String) for f in ("name", "tags", "body")))
+        expression = f"{{name tags body}} : ({_fts_words(meant.groups, meant.completions)})"
         if market is not None:
             expression = f"scope:{_scope(market.id)} AND {expression}"
+        # Not bm25(): its first call per query counts every row holding each term, the scope
+        # token's included - a whole market, or the catalogue - before ranking any.
+        words = sorted({word for group in meant.groups for words in group for word in words})
+        rank = -sum(
+            case(((" " + index.c[field]).like(f"% {word}%"), weight), else_=0)
+            for field, weight in zip(("name", "tags", "body"), _FTS_WEIGHTS, strict=True)
+            for word in words
+        )
         return (
-            select(
-                index.c.rowid.label("id"),
-                func.bm25(literal_column(name), *_FTS_WEIGHTS).label("rank"),
-            )
+            select(index.c.rowid.label("id"), rank.label("rank"))
             .where(literal_column(name).op("MATCH")(expression))
+            .limit(CANDIDATES)
             .subquery()
         )
     index = table(name, column("id"), column("document"))
-    words = _ts_words(groups)
+    words = _ts_words(meant.groups, meant.completions)
     scoped = f"{_scope(market.id)}:D & ({words})" if market is not None else words
     # Ranked on the shopper's words alone: ts_rank scores an AND by how near its terms lie,
     # and the scope token sits far from most of them.
@@ -531,6 +602,7 @@ def _matches(model, market: Market | None, groups):
     return (
         select(index.c.id, rank.label("rank"))
         .where(index.c.document.op("@@")(func.to_tsquery("simple", scoped)))
+        .limit(CANDIDATES)
         .subquery()
     )
 
@@ -550,10 +622,10 @@ def _vendor_category_ids():
     )
 
 
-def _find_vendors(market, groups, filters: Filters, limit: int, categories) -> tuple[list, int]:
-    found = _matches(Vendor, market, groups)
+def _find_vendors(market, meant, filters: Filters, limit: int, categories) -> tuple[list, int]:
+    found = _matches(Vendor, market, meant)
     query = (
-        select(Vendor, func.count().over(), _vendor_category_ids())
+        select(Vendor, func.count().over(), _vendor_category_ids(), found.c.considered)
         .join(found, found.c.id == Vendor.id)
         .join(Vendor.market)
         .where(Vendor.is_public, Market.published.is_(True))
@@ -572,17 +644,17 @@ def _find_vendors(market, groups, filters: Filters, limit: int, categories) -> t
             )
         )
     rows = db.session.execute(query).all()
-    for vendor, _total, category_ids in rows:
+    for vendor, _count, category_ids, _considered in rows:
         ids = {int(i) for i in (category_ids or "").split(",") if i}
         # Set from the row (the page has the categories already) rather than one query more.
         set_committed_value(vendor, "categories", [c for c in categories if c.id in ids])
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+    return [row[0] for row in rows], _total(rows)
 
 
-def _find_products(market, groups, filters: Filters, limit: int) -> tuple[list, int]:
-    found = _matches(Product, market, groups)
+def _find_products(market, meant, filters: Filters, limit: int) -> tuple[list, int]:
+    found = _matches(Product, market, meant)
     query = (
-        select(Product, func.count().over())
+        select(Product, func.count().over(), found.c.considered)
         .join(found, found.c.id == Product.id)
         .join(Product.vendor)
         .join(Vendor.market)
@@ -610,7 +682,14 @@ def _find_products(market, groups, filters: Filters, limit: int) -> tuple[list, 
     if filters.halal:
         query = query.where(Product.halal.is_(True))
     rows = db.session.execute(query).all()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+    return [row[0] for row in rows], _total(rows)
+
+
+def _total(rows) -> Total:
+    """The count of a page of results (the window count, then the candidates considered)."""
+    if not rows:
+        return Total(0)
+    return Total(rows[0][1], more=rows[0][-1] >= CANDIDATES)
 
 
 def _search(
@@ -619,6 +698,7 @@ def _search(
     filters: Filters | None,
     limit: int,
     categories: list[Category] | None,
+    stalls: bool = True,
 ) -> SearchResult:
     terms = query_terms(query)
     result = SearchResult(terms)
@@ -626,14 +706,15 @@ def _search(
         return result
     filters = filters or Filters()
     limit = max(1, min(limit, MAX_RESULTS))
-    if categories is None:
+    stalls = stalls and not filters.goods_only
+    if categories is None and stalls:
         categories = list(db.session.scalars(select(Category).order_by(Category.position)))
     meant = understand(terms)
-    if not filters.goods_only:
+    if stalls:
         result.vendors, result.vendor_total = _find_vendors(
-            market, meant.groups, filters, limit, categories
+            market, meant, filters, limit, categories
         )
-    result.products, result.product_total = _find_products(market, meant.groups, filters, limit)
+    result.products, result.product_total = _find_products(market, meant, filters, limit)
     # Offered only when it finds something public, so no hidden record's words leak out.
     if meant.corrected and not result.empty:
         result.suggestion = " ".join(meant.corrected)
@@ -647,6 +728,8 @@ def search_market(
     limit: int = MAX_RESULTS,
     filters: Filters | None = None,
     categories: list[Category] | None = None,
+    *,
+    stalls: bool = True,
 ) -> SearchResult:
     """The best public vendors and products of a market for a query, name matches first.
 
@@ -654,10 +737,11 @@ def search_market(
     names match in both languages, shorthand ("oleh2"), spelling variants and English words
     of the synonym table are understood, a word the index has never seen is replaced by the
     nearest it has ("amplng" → "amplang", see ``suggestion``), and at most ``limit`` (≤ 20)
-    of each kind come back, with the count of all that match. ``categories`` (all of them)
-    saves a query when the caller has them already.
+    of each kind come back, with the count of all that match (``Total.more`` past
+    CANDIDATES). ``categories`` (all of them) saves a query when the caller has them already;
+    ``stalls=False`` looks for goods alone.
     """
-    return _search(market, query, filters, limit, categories)
+    return _search(market, query, filters, limit, categories, stalls)
 
 
 def search_city(
