@@ -24,7 +24,7 @@ from market.models import Availability
 from market.pagecache import cached_page
 from market.permissions import can_manage_market
 from market.qr import qr_svg
-from market.services import contacts, public, search
+from market.services import contacts, feeds, public, search
 from market.services.errors import NotFound
 from market.storefront import printing, seo
 from market.web import absolute_url_for, page_number
@@ -309,6 +309,54 @@ def robots():
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+# --- product feeds for the shopping channels ------------------------------------------------
+
+
+def _feed_items(market_slug: str, vendor_slug: str | None, description_max: int):
+    """The market's (or stall's) feed items, its public page and its name."""
+    if vendor_slug is None:
+        market, vendor = _found(public.find_market(market_slug)), None
+        page = absolute_url_for("storefront.market", market_slug=market_slug)
+        name = market.name
+    else:
+        vendor = _found(public.find_vendor(market_slug, vendor_slug))
+        market = vendor.market
+        page = absolute_url_for(
+            "storefront.vendor", market_slug=market_slug, vendor_slug=vendor_slug
+        )
+        name = f"{vendor.business_name} — {market.name}"
+    items = feeds.feed_items(
+        feeds.feed_products(market, vendor),
+        lambda product: absolute_url_for(
+            "storefront.product",
+            market_slug=market_slug,
+            vendor_slug=product.vendor.slug,
+            product_slug=product.slug,
+        ),
+        seo.image_url,
+        description_max,
+    )
+    return items, page, name
+
+
+@bp.route("/pasar/<market_slug>/feed/meta.csv")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/feed/meta.csv")
+@cached_page
+def meta_feed(market_slug: str, vendor_slug: str | None = None):
+    """Meta's commerce catalogue data feed (WhatsApp Business, Instagram, Facebook)."""
+    items, _page, _name = _feed_items(market_slug, vendor_slug, feeds.META_DESCRIPTION_MAX)
+    return Response(feeds.meta_csv(items), mimetype="text/csv")
+
+
+@bp.route("/pasar/<market_slug>/feed/google.xml")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/feed/google.xml")
+@cached_page
+def google_feed(market_slug: str, vendor_slug: str | None = None):
+    """Google Merchant Center's product feed."""
+    items, page, name = _feed_items(market_slug, vendor_slug, feeds.GOOGLE_DESCRIPTION_MAX)
+    return _xml(feeds.google_rss(items, name, page, name))
 
 
 # --- QR codes and the printable kit --------------------------------------------------------
