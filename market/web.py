@@ -213,6 +213,12 @@ def photo_url(photo: Photo, width: int) -> str:
     return base + key
 
 
+def channel_image_url(photo: Photo) -> str:
+    """Absolute URL of the photo that product feeds and marketplace uploads send: the largest
+    kept version, since the channels want at least 500 px and ideally 1024."""
+    return absolute(photo_url(photo, photo.variants[-1]))
+
+
 def register_error_handlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         code = error.code or 500

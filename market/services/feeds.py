@@ -133,20 +133,22 @@ class FeedItem:
 
 def _plain(text: str) -> str:
     # The channels show descriptions as plain text; a tag typed by hand would show literally.
-    return Markup(text).striptags()
+    return Markup(text).striptags()  # noqa: S704 - gives plain text, never marked safe
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def _price_words(product: Product) -> str:
+def price_words(product: Product) -> str:
     """What the feed's single price means, said in the description: the channels know only
     a fixed price, so a starting or negotiable price must be said in words."""
     price = format_rupiah(product.price_idr)
     words = []
     if product.price_kind == PriceKind.FROM:
-        words.append(_("Price from %(price)s; the final price depends on your choice.", price=price))
+        words.append(
+            _("Price from %(price)s; the final price depends on your choice.", price=price)
+        )
     elif product.price_kind == PriceKind.NEGOTIABLE:
         words.append(_("Price %(price)s, negotiable.", price=price))
     if product.price_note:
@@ -173,9 +175,9 @@ def feed_items(
                 stall=vendor.business_name,
                 market=vendor.market.name,
             )
-            price_words = _price_words(product)
-            if price_words:
-                body = _cut(body, description_max - len(price_words) - 1) + " " + price_words
+            words = price_words(product)
+            if words:
+                body = _cut(body, description_max - len(words) - 1) + " " + words
             items.append(
                 FeedItem(
                     id=feed_id(product),

@@ -27,7 +27,7 @@ from market.qr import qr_svg
 from market.services import contacts, feeds, public, search
 from market.services.errors import NotFound
 from market.storefront import printing, seo
-from market.web import absolute_url_for, page_number
+from market.web import absolute_url_for, channel_image_url, page_number
 
 bp = Blueprint("storefront", __name__)
 
@@ -335,7 +335,7 @@ def _feed_items(market_slug: str, vendor_slug: str | None, description_max: int)
             vendor_slug=product.vendor.slug,
             product_slug=product.slug,
         ),
-        seo.image_url,
+        channel_image_url,
         description_max,
     )
     return items, page, name
