@@ -39,6 +39,8 @@ SITEMAP_SIZE = 10_000
 WHATSAPP_COUNT_LIMIT = parse_limit("10/hour")
 # The search filter's words for availability (sold-out goods are not something to look for).
 STOCK_CHOICES = {"ada": Availability.IN_STOCK, "pre-order": Availability.PRE_ORDER}
+# Photo files: WebP variants for the pages, the JPEG master for feeds and marketplaces.
+MEDIA_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 
 
 def _found(value):
@@ -461,14 +463,15 @@ def print_market(market_slug: str):
 @bp.route("/media/<path:key>")
 def media(key: str):
     """Photo files of the local storage; names are content hashes, so they never change."""
-    if not key.startswith("photos/") or not key.endswith(".webp"):
+    kind = MEDIA_TYPES.get(key.rsplit(".", 1)[-1])
+    if not key.startswith("photos/") or kind is None:
         abort(404)
     storage = current_app.extensions["market_storage"]
     try:
         data = storage.open(key)
     except (FileNotFoundError, ValueError):
         abort(404)
-    response = Response(data, mimetype="image/webp")
+    response = Response(data, mimetype=kind)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
