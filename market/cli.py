@@ -1,17 +1,18 @@
 """Flask commands: create-user, seed-demo, import-vendors, export-vendors, backup, restore,
-collect-garbage, seed-bench."""
+collect-garbage, photo-masters, seed-bench."""
 
 from datetime import timedelta
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from market.extensions import db
 from market.models import Market, Role, User
-from market.ops import backup, housekeeping
+from market.ops import backup, housekeeping, masters
 from market.seed import demo, synthetic
 from market.services import accounts, exports, imports
 from market.services.errors import DomainError, Invalid
@@ -177,6 +178,17 @@ def collect_garbage(grace_minutes, dry_run):
     )
 
 
+@click.command("photo-masters")
+@with_appcontext
+def photo_masters():
+    """Make the JPEG master of every photo that has none yet (migration 0008 does this too)."""
+    with db.engine.begin() as connection:
+        made, failed = masters.add_missing_masters(
+            connection, current_app.extensions["market_storage"]
+        )
+    click.echo(f"{made} photo masters made, {failed} failed")
+
+
 @click.command("seed-bench")
 @click.option("--markets", default=50, show_default=True)
 @click.option("--vendors", default=400, show_default=True, help="Per market.")
@@ -199,5 +211,6 @@ commands = [
     backup_command,
     restore_command,
     collect_garbage,
+    photo_masters,
     seed_bench,
 ]

@@ -200,7 +200,10 @@ def absolute_url_for(endpoint: str, **values) -> str:
 
 def photo_url(photo: Photo, width: int) -> str:
     """Public URL of a photo variant: the bucket's own address when it has one, else ours."""
-    key = photo.key(width)
+    return _media_url(photo.key(width))
+
+
+def _media_url(key: str) -> str:
     storage = current_app.extensions["market_storage"]
     if storage.public_url:
         return storage.url(key)
@@ -211,6 +214,14 @@ def photo_url(photo: Photo, width: int) -> str:
             :-1
         ]
     return base + key
+
+
+def channel_image_url(photo: Photo) -> str:
+    """Absolute URL of the photo that product feeds and marketplace uploads send: the JPEG
+    master (not every channel reads WebP; they want at least 500 px, ideally 1024), or the
+    largest variant of a photo whose master is not made yet."""
+    key = photo.master_key() or photo.key(photo.variants[-1])
+    return absolute(_media_url(key))
 
 
 def register_error_handlers(app: Flask) -> None:

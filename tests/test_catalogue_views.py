@@ -39,6 +39,8 @@ def routes(w: dict) -> list[tuple[str, str, dict]]:
         ("GET", f"/manage/vendors/{v}/photos", {}),
         ("GET", f"/manage/vendors/{v}/vlogs", {}),
         ("GET", f"/manage/vendors/{v}/qris", {}),
+        ("GET", f"/manage/vendors/{v}/online", {}),
+        ("GET", f"/manage/vendors/{v}/online/tokopedia.xlsx", {}),
         ("POST", f"/manage/vendors/{v}/products/new", {"name": "Baru", "price": "1000"}),
         ("POST", f"/manage/products/{p}/edit", {"name": "Ubah", "price": "2000", "version": 1}),
         ("POST", f"/manage/products/{p}/availability", {"availability": "sold_out"}),

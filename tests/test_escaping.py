@@ -43,6 +43,12 @@ ALLOWED_IN_PYTHON = {
         "product name) escaped by segno itself (test_qr_svg_escapes_its_title)",
     ),
     "qr.py ": ("from markupsafe import Markup", "the import of the above"),
+    "services/feeds.py": (
+        "return Markup(text).striptags()",
+        "takes tags out of typed text for the product feeds: the result is a plain str, never "
+        "marked safe, and the feeds are CSV and XML built by csv and ElementTree",
+    ),
+    "services/feeds.py ": ("from markupsafe import Markup", "the import of the above"),
 }
 # Templates Flask does not autoescape, and why that is safe.
 PLAIN_TEXT_TEMPLATES = {

@@ -64,7 +64,7 @@ def age(storage: LocalStorage, keys, seconds: float) -> None:
 
 
 def photo_keys(photo: Photo) -> list[str]:
-    return [photo.key(width) for width in photo.variants]
+    return [photo.key(width) for width in photo.variants] + [photo.master_key()]
 
 
 def test_unused_files_older_than_the_grace_period_are_removed(storage, product):

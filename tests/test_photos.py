@@ -135,7 +135,7 @@ def test_invalid_orientation_value_is_ignored():
     assert (photo.width, photo.height) == (300, 200)
 
 
-def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch, photo_jpeg):
+def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch):
     decoded_sizes = []
     original_load = JpegImageFile.load
 
@@ -147,14 +147,14 @@ def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch, photo_jpeg):
     monkeypatch.setattr(JpegImageFile, "load", spying_load)
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
-    with Image.open(io.BytesIO(photo_jpeg)) as im:
-        rotated = encode(im, "JPEG", quality=85, exif=exif.tobytes())
+    rotated = encode(photo_like((4000, 3000)), "JPEG", quality=85, exif=exif.tobytes())
     decoded_sizes.clear()
     photo = process_photo(rotated, **LIMITS)
-    # Upright 1500x2000: the 800 px variant needs only a half-scale decode of 2000x1500.
-    assert (photo.width, photo.height) == (1500, 2000)
-    assert sorted(photo.variants) == [400, 800]
-    assert decoded_sizes and max(decoded_sizes) == (1000, 750)
+    # Upright 3000x4000: its 1536x2048 master needs only a half-scale decode of 4000x3000.
+    assert (photo.width, photo.height) == (3000, 4000)
+    assert sorted(photo.variants) == [400, 800, 1600]
+    assert photo.master_width == 1536
+    assert decoded_sizes and max(decoded_sizes) == (2000, 1500)
 
 
 def test_png_with_transparency_is_flattened_onto_white():

@@ -73,6 +73,8 @@ PUBLIC = {
     "storefront.directory": "a public market's printable directory",
     "storefront.media": "photo files, named by content hash",
     "storefront.favicon": "the icon",
+    "storefront.meta_feed": "a public market's or stall's product feed for Meta's catalogue",
+    "storefront.google_feed": "a public market's or stall's product feed for Google Merchant",
     "api.openapi": "the API's description",
     "api.markets": "read-only public catalogue",
     "api.market": "read-only public catalogue",
@@ -326,6 +328,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         data=lambda w: {"photo_id": w.ids["qris_photo"], "merchant_name": "BU SRI"},
     ),
     ("catalogue.qris_unverify", "POST"): Rule(_vendor("/qris/unverify"), EVERYONE, OWNER_AND_STAFF),
+    ("catalogue.channels", "GET"): Rule(_vendor("/online"), EVERYONE, OWNER_AND_STAFF),
+    ("catalogue.marketplace_export", "GET"): Rule(
+        _vendor("/online/shopee.xlsx"), EVERYONE, OWNER_AND_STAFF
+    ),
     # --- quick add at the stall
     ("quick.register", "GET"): Rule(lambda w: "/manage/quick/register", STAFF, STAFF),
     ("quick.register", "POST"): Rule(
@@ -530,6 +536,10 @@ def test_public_routes_answer_anyone(client, ctx):
         f"/pasar/{market}/cetak/direktori",
         f"/media/{photo.key(photo.variants[0])}",
         "/favicon.ico",
+        f"/pasar/{market}/feed/meta.csv",
+        f"/pasar/{market}/feed/google.xml",
+        f"/pasar/{market}/lapak/{vendor}/feed/meta.csv",
+        f"/pasar/{market}/lapak/{vendor}/feed/google.xml",
         "/api/openapi.json",
         "/manage/manifest.webmanifest",
         "/manage/sw.js",

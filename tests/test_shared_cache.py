@@ -46,6 +46,7 @@ def world(ctx):
         "product_slug": product.slug,
         "kind": "produk",
         "direction": "berikutnya",
+        "marketplace": "tokopedia",
         "number": 1,
         "key": photo.key(photo.variants[0]),
         "filename": "css/app.css",

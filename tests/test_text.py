@@ -90,6 +90,7 @@ def _values(world: dict) -> dict[str, str]:
         "kind": "lapak",
         "number": "1",
         "direction": "berikutnya",
+        "marketplace": "shopee",
     }
 
 

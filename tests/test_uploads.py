@@ -173,7 +173,7 @@ def test_the_same_photo_twice_is_stored_once(stocked_world, vendor_client):
     keys_before = set(storage().keys())
     upload(vendor_client, product_photos_url(stocked_world), (data, "a.jpg"), (data, "a-copy.jpg"))
     files = set(storage().keys()) - keys_before
-    assert len(files) == 2  # the 400 and 800 px variants
+    assert len(files) == 3  # the 400 and 800 px variants and the master
     upload(vendor_client, f"/manage/vendors/{stocked_world.vendor.id}/photos", (data, "again.jpg"))
     assert set(storage().keys()) - keys_before == files
     reload()
@@ -222,10 +222,12 @@ def test_s3_backend_round_trips_an_uploaded_photo(stocked_world, vendor_client, 
     assert response.status_code == 303
     photo = newest_photo()
     keys = [photo.key(width) for width in photo.variants]
-    assert sorted(storage_.keys()) == sorted(keys)
+    assert sorted(storage_.keys()) == sorted([*keys, photo.master_key()])
     head = client.head_object(Bucket=bucket, Key=keys[0])
     assert head["ContentType"] == "image/webp"
     assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    master = client.head_object(Bucket=bucket, Key=photo.master_key())
+    assert master["ContentType"] == "image/jpeg"
     served = vendor_client.get(f"/media/{keys[-1]}")
     assert served.status_code == 200
     assert served.data == storage_.open(keys[-1])

@@ -73,6 +73,17 @@ class ProductForm(Form):
         description=_l("E.g. glass beads, Dayak motif; rattan; sasirangan cloth."),
         render_kw={"maxlength": 120},
     )
+    # Asked by the marketplaces' bulk upload; read by market.services.products.
+    weight_grams = StringField(
+        _l("Weight (gram)"),
+        description=_l("With the packaging, for shipping. E.g. 250 or 1,5 kg."),
+        render_kw={"maxlength": 20, "autocomplete": "off"},
+    )
+    stock_count = StringField(
+        _l("Stock count"),
+        description=_l("How many are ready to sell."),
+        render_kw={"inputmode": "numeric", "maxlength": 12, "autocomplete": "off"},
+    )
 
     def __init__(self, categories: list[Category], locale: str, **kwargs):
         super().__init__(**kwargs)
@@ -86,6 +97,9 @@ class ProductForm(Form):
         self.price_kind.data = product.price_kind.value
         self.availability.data = product.availability.value
         self.categories.data = [c.id for c in product.categories]
+        for name in ("weight_grams", "stock_count"):
+            value = getattr(product, name)
+            getattr(self, name).data = "" if value is None else str(value)
 
     def raw(self) -> dict:
         """The typed values, as market.services.products.clean_product reads them."""
@@ -99,6 +113,8 @@ class ProductForm(Form):
             "halal": self.halal.data,
             "permit_number": self.permit_number.data,
             "material": self.material.data,
+            "weight_grams": self.weight_grams.data,
+            "stock_count": self.stock_count.data,
             "categories": self.categories.data or [],
         }
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -38,6 +39,7 @@ from market.permissions import (
     load_or_404,
     login_required,
 )
+from market.services import feeds, marketplaces
 from market.services.categories import all_categories
 from market.services.errors import Busy, DomainError, Invalid
 from market.services.photos import (
@@ -74,6 +76,7 @@ from market.services.vlog_links import (
     list_vlogs,
     restore_vlog,
 )
+from market.web import channel_image_url
 
 # When the photo storage (a disk, a bucket) failed: long enough for a blip to pass.
 STORAGE_RETRY_SECONDS = 30
@@ -577,3 +580,47 @@ def qris_unverify(vendor_id: int):
         _("Shoppers no longer see the QRIS code until it is verified again."),
     )
     return redirect(url_for(".qris", vendor_id=vendor.id), code=303)
+
+
+# --- selling online: product feeds and marketplace uploads -----------------------------------
+
+
+@bp.get("/vendors/<int:vendor_id>/online")
+@login_required
+def channels(vendor_id: int):
+    """Where the stall's catalogue goes online: the feed addresses to paste into Meta and
+    Google, the products they leave out and why, and the marketplace spreadsheets."""
+    vendor = _vendor(vendor_id)
+    products = marketplaces.export_products(vendor)
+    return render_template(
+        "manage/channels.html",
+        vendor=vendor,
+        left_out=[(p, reasons) for p in products if (reasons := feeds.gaps(p))],
+        marketplaces=marketplaces.MARKETPLACES,
+        missing={
+            key: [(p, gaps) for p in products if (gaps := marketplaces.missing_fields(p, place))]
+            for key, place in marketplaces.MARKETPLACES.items()
+        },
+        field_names=marketplaces.FIELD_NAMES,
+        products=products,
+    )
+
+
+@bp.get("/vendors/<int:vendor_id>/online/<any(tokopedia, shopee):marketplace>.xlsx")
+@login_required
+def marketplace_export(vendor_id: int, marketplace: str):
+    vendor = _vendor(vendor_id)
+    data = marketplaces.workbook(
+        marketplaces.export_products(vendor),
+        marketplaces.MARKETPLACES[marketplace],
+        channel_image_url,
+    )
+    filename = f"{vendor.slug}-{marketplace}.xlsx"
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

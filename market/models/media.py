@@ -33,6 +33,8 @@ class Photo(TimestampMixin, db.Model):
     height: Mapped[int] = mapped_column()
     # Widths of the stored WebP variants, smallest first.
     variants: Mapped[list[int]] = mapped_column(JSON)
+    # Width of the stored JPEG master (for feeds and marketplaces); None until it is made.
+    master_width: Mapped[int | None] = mapped_column()
     alt_text: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[int] = mapped_column(default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,6 +45,11 @@ class Photo(TimestampMixin, db.Model):
 
     def key(self, width: int) -> str:
         return f"photos/{self.content_hash[:2]}/{self.content_hash}-{width}.webp"
+
+    def master_key(self) -> str | None:
+        if self.master_width is None:
+            return None
+        return f"photos/{self.content_hash[:2]}/{self.content_hash}-{self.master_width}.jpg"
 
     def height_for(self, width: int) -> int:
         return max(1, round(self.height * width / self.width))

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from market.extensions import db
 from market.models import IdempotencyKey, Photo, utcnow
-from market.services.imaging import variant_key
+from market.services.imaging import master_key, variant_key
 
 PHOTO_PREFIX = "photos/"
 # Far longer than any upload takes (gunicorn kills a request after 60 s).
@@ -35,11 +35,14 @@ class GarbageReport:
 
 def referenced_keys() -> set[str]:
     """Every file a Photo row names, deleted photos included (they can be restored)."""
-    return {
-        variant_key(content_hash, width)
-        for content_hash, widths in db.session.execute(select(Photo.content_hash, Photo.variants))
-        for width in widths
-    }
+    keys = set()
+    for content_hash, widths, master_width in db.session.execute(
+        select(Photo.content_hash, Photo.variants, Photo.master_width)
+    ):
+        keys.update(variant_key(content_hash, width) for width in widths)
+        if master_width is not None:
+            keys.add(master_key(content_hash, master_width))
+    return keys
 
 
 def collect_garbage(grace: timedelta = DEFAULT_GRACE, *, dry_run: bool = False) -> GarbageReport:

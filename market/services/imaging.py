@@ -1,4 +1,6 @@
-"""The photo pipeline: check an upload, turn it upright, strip its metadata, make WebP variants."""
+"""The photo pipeline: check an upload, turn it upright, strip its metadata, make WebP variants
+for the pages and a JPEG master for the channels that take no WebP (product feeds, marketplace
+uploads)."""
 
 import hashlib
 import io
@@ -50,11 +52,17 @@ _DEEP_GREYS = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
 # How many decoded pixels _shrink converts at once: a few megabytes, whatever the photo.
 _BAND_PIXELS = 1_000_000
 WIDTHS = (400, 800, 1600)
+# The master: the longest side the shopping channels make use of (Meta and the marketplaces
+# want at least 500 px, ideally 1024 or more), kept as JPEG because not every channel reads WebP.
+MASTER_SIDE = 2048
+MASTER_QUALITY = 88
 # For decode_cost, measured with bench/photo_memory.py: Pillow keeps RGB, like RGBA, in four
 # bytes a pixel.
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 _DECODER_EXTRA = {"WEBP": 12}
 _BYTES_PER_VARIANT_PIXEL = 16
+# The master's resized copy and the JPEG encoder's buffers.
+_BYTES_PER_MASTER_PIXEL = 8
 _FIXED_COST = 16 * 1024 * 1024
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -113,11 +121,32 @@ class ProcessedPhoto:
     height: int
     original_bytes: int
     variants: dict[int, bytes]  # width → WebP bytes
+    master: bytes  # the upright photo as JPEG, at most MASTER_SIDE on its longest side
+    master_width: int
 
 
 def variant_key(content_hash: str, width: int) -> str:
     """The storage key of one variant; the same format as ``Photo.key``."""
     return f"photos/{content_hash[:2]}/{content_hash}-{width}.webp"
+
+
+def master_key(content_hash: str, width: int) -> str:
+    """The storage key of the JPEG master; the same format as ``Photo.master_key``."""
+    return f"photos/{content_hash[:2]}/{content_hash}-{width}.jpg"
+
+
+def master_size(width: int, height: int) -> tuple[int, int]:
+    """The master's size for an upright photo of this size: never enlarged."""
+    scale = min(1, MASTER_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def encode_jpeg(im: Image.Image) -> bytes:
+    """A JPEG of ``im`` (RGB or L) without any metadata block."""
+    im.info = {}
+    out = io.BytesIO()
+    im.save(out, format="JPEG", quality=MASTER_QUALITY, optimize=True, exif=b"")
+    return out.getvalue()
 
 
 def save_variants(storage: "Storage", photo: ProcessedPhoto) -> list[str]:
@@ -183,9 +212,8 @@ def process_photo(
             orientation = _orientation(im)
             width, height = (im.height, im.width) if orientation in _SWAPS_AXES else im.size
             chosen = _variant_widths(width, height, widths)
-            largest_size = (chosen[-1], _height_for(chosen[-1], width, height))
             icc_profile = im.info.get("icc_profile")
-            largest = _decode_upright(im, orientation, largest_size)
+            largest = _decode_upright(im, orientation, _decoded_size(width, height, chosen))
             if largest is im:
                 # Leaving the block frees the decoded pixels, which the variants do not need.
                 largest = im.copy()
@@ -205,6 +233,11 @@ def process_photo(
         # for truncation, SyntaxError for bad PNG chunks, ValueError, struct.error, …).
         raise _damaged() from exc
 
+    master = master_size(width, height)
+    master_image = (
+        largest if largest.size == master else largest.resize(master, Image.Resampling.LANCZOS)
+    )
+    master_bytes = encode_jpeg(master_image)
     variants: dict[int, bytes] = {}
     source = largest
     for variant_width in reversed(chosen):
@@ -220,7 +253,17 @@ def process_photo(
         height=height,
         original_bytes=len(data),
         variants=dict(sorted(variants.items())),
+        master=master_bytes,
+        master_width=master[0],
     )
+
+
+def _decoded_size(width: int, height: int, chosen: list[int]) -> tuple[int, int]:
+    """The size to decode at: the larger of the widest variant and the master, so that
+    neither is made by enlarging."""
+    variant = (chosen[-1], _height_for(chosen[-1], width, height))
+    master = master_size(width, height)
+    return master if master[0] > variant[0] else variant
 
 
 def decode_cost(data: bytes, *, widths: tuple[int, ...] = WIDTHS) -> int:
@@ -242,8 +285,8 @@ def _cost(im: Image.Image, widths: tuple[int, ...]) -> int:
     Measured peaks, per decoded pixel: the decoded image itself (Pillow keeps RGB in 4 bytes,
     like RGBA), what the decoder holds besides it (WebP and HEIF decode into a buffer of their
     own first, and WebP keeps a canvas more), and the working copy that _shrink makes; per
-    pixel of the largest variant: the resized copies, the transposition and the sRGB and
-    white-background copies."""
+    pixel of the largest variant or the master, whichever is larger: the resized copies, the
+    transposition, the sRGB and white-background copies and the master's."""
     stored_w, stored_h = im.size
     # PNG and WebP may reveal a rotation only once decoded: count the larger of the two shapes.
     shapes = [(stored_w, stored_h)] if im.format in ("JPEG", "MPO") else [im.size, im.size[::-1]]
@@ -253,12 +296,12 @@ def _cost(im: Image.Image, widths: tuple[int, ...]) -> int:
             chosen = _variant_widths(width, height, widths)
         except PhotoRejected:
             continue
-        largest_px = max(largest_px, chosen[-1] * _height_for(chosen[-1], width, height))
+        decoded_w, decoded_h = _decoded_size(width, height, chosen)
+        largest_px = max(largest_px, decoded_w * decoded_h)
     if im.format in ("JPEG", "MPO"):
         orientation = _orientation(im)
         width, height = (stored_h, stored_w) if orientation in _SWAPS_AXES else im.size
-        chosen = _variant_widths(width, height, widths)
-        size = (chosen[-1], _height_for(chosen[-1], width, height))
+        size = _decoded_size(width, height, _variant_widths(width, height, widths))
         _draft(im, (size[1], size[0]) if orientation in _SWAPS_AXES else size)
     decoded_px = im.width * im.height
     per_pixel = _BYTES_PER_PIXEL.get(im.mode, 4) + _DECODER_EXTRA.get(im.format, 0)
@@ -266,7 +309,7 @@ def _cost(im: Image.Image, widths: tuple[int, ...]) -> int:
     return (
         decoded_px * per_pixel
         + int(decoded_px / factor**2) * 4
-        + largest_px * _BYTES_PER_VARIANT_PIXEL
+        + largest_px * (_BYTES_PER_VARIANT_PIXEL + _BYTES_PER_MASTER_PIXEL)
         + _FIXED_COST
     )
 

@@ -25,6 +25,7 @@ from market.services.imaging import (
     PhotoRejected,
     ProcessedPhoto,
     decode_cost,
+    master_key,
     process_photo,
     variant_key,
 )
@@ -80,7 +81,8 @@ def store_photo(
     alt_text: str = "",
     position: int = 0,
 ) -> Photo:
-    """Save the variants (once per content hash) and add the Photo row to the session.
+    """Save the variants and the master (once per content hash) and add the Photo row to the
+    session.
 
     Raises PhotoNotStored, after rolling the session back, when the storage fails; variants
     saved before the failure are left to housekeeping.collect_garbage."""
@@ -88,6 +90,8 @@ def store_photo(
     try:
         for width, data in processed.variants.items():
             storage.save(variant_key(processed.content_hash, width), data, "image/webp")
+        master = master_key(processed.content_hash, processed.master_width)
+        storage.save(master, processed.master, "image/jpeg")
     except OSError as exc:
         log.error("photo storage failed: %s", exc)
         db.session.rollback()
@@ -102,6 +106,7 @@ def store_photo(
         width=processed.width,
         height=processed.height,
         variants=sorted(processed.variants),
+        master_width=processed.master_width,
         alt_text=alt_text[:MAX_ALT_TEXT],
         position=position,
     )

@@ -3,8 +3,11 @@
 Every change is audited in the same commit as the change itself.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +34,13 @@ MAX_PRICE_NOTE = 60
 MAX_PERMIT = 40
 MAX_MATERIAL = 120
 TEXT_FIELDS = ("price_note", "permit_number", "material")
+# The marketplaces' own ceilings are lower; these only keep typing slips out.
+MAX_WEIGHT_GRAMS = 1_000_000
+MAX_STOCK = 1_000_000
+# Whole numbers as people type them: "1500", "1.500" or "1 500"; weights also "250 g", "1,5 kg".
+_WHOLE = re.compile(r"^(\d{1,3}(?:[. ]\d{3})+|\d+)$")
+_GRAMS = re.compile(r"^(.+?)\s*(?:g|gr|gram)$")
+_KILOS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:kg|kilo)$")
 
 
 class InvalidProduct(Invalid):
@@ -66,6 +76,8 @@ class ProductFields:
     halal: bool = False
     permit_number: str = ""
     material: str = ""
+    weight_grams: int | None = None
+    stock_count: int | None = None
     categories: list[Category] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
@@ -80,6 +92,8 @@ class ProductFields:
             "halal": self.halal,
             "permit_number": self.permit_number,
             "material": self.material,
+            "weight_grams": self.weight_grams,
+            "stock_count": self.stock_count,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -148,6 +162,9 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
                 _l("A price of Rp0 is not possible; leave it empty if you bargain.")
             )
 
+    weight_grams = _number(raw, "weight_grams", errors, _read_grams, MAX_WEIGHT_GRAMS)
+    stock_count = _number(raw, "stock_count", errors, _read_whole, MAX_STOCK)
+
     category_ids = {str(i) for i in raw.get("categories") or ()}
     categories = [c for c in all_categories() if str(c.id) in category_ids]
     if len(categories) != len(category_ids):
@@ -161,9 +178,52 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
         price_kind=price_kind,
         availability=availability,
         halal=bool(raw.get("halal")),
+        weight_grams=weight_grams,
+        stock_count=stock_count,
         categories=categories,
         **texts,
     )
+
+
+def _read_whole(text: str) -> int | None:
+    match = _WHOLE.match(text)
+    return int(re.sub(r"[. ]", "", match.group(1))) if match else None
+
+
+def _read_grams(text: str) -> int | None:
+    kilos = _KILOS.match(text)
+    if kilos:
+        grams = Decimal(kilos.group(1).replace(",", ".")) * 1000
+        return int(grams) if grams == grams.to_integral_value() else None
+    grams = _GRAMS.match(text)
+    return _read_whole(grams.group(1) if grams else text)
+
+
+_NUMBER_MESSAGES = {
+    "weight_grams": (
+        _l("Enter the weight in grams as a whole number, for example 250 or 1,5 kg."),
+        lambda most: _l("That weight is too high: the most is %(max)s grams.", max=most),
+    ),
+    "stock_count": (
+        _l("Enter how many are ready as a whole number, for example 12."),
+        lambda most: _l("That stock count is too high: the most is %(max)s.", max=most),
+    ),
+}
+
+
+def _number(raw: Mapping[str, Any], key: str, errors: dict[str, str], read, limit: int):
+    """An optional whole number typed into ``key``: None when left empty; a message in
+    ``errors`` when it cannot be read or is beyond ``limit``."""
+    typed = " ".join(unicodedata.normalize("NFKC", str(raw.get(key) or "")).lower().split())
+    if not typed:
+        return None
+    unreadable, too_high = _NUMBER_MESSAGES[key]
+    value = read(typed) if typed.isascii() else None
+    if value is None:
+        errors[key] = str(unreadable)
+    elif value > limit:
+        errors[key] = str(too_high(f"{limit:,}".replace(",", ".")))
+    return value if key not in errors else None
 
 
 def list_products(vendor: Vendor) -> list[Product]:

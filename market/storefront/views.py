@@ -24,10 +24,10 @@ from market.models import Availability
 from market.pagecache import cached_page
 from market.permissions import can_manage_market
 from market.qr import qr_svg
-from market.services import contacts, public, search
+from market.services import contacts, feeds, public, search
 from market.services.errors import NotFound
 from market.storefront import printing, seo
-from market.web import absolute_url_for, page_number
+from market.web import absolute_url_for, channel_image_url, page_number
 
 bp = Blueprint("storefront", __name__)
 
@@ -39,6 +39,8 @@ SITEMAP_SIZE = 10_000
 WHATSAPP_COUNT_LIMIT = parse_limit("10/hour")
 # The search filter's words for availability (sold-out goods are not something to look for).
 STOCK_CHOICES = {"ada": Availability.IN_STOCK, "pre-order": Availability.PRE_ORDER}
+# Photo files: WebP variants for the pages, the JPEG master for feeds and marketplaces.
+MEDIA_TYPES = {"webp": "image/webp", "jpg": "image/jpeg"}
 
 
 def _found(value):
@@ -311,6 +313,54 @@ def robots():
     return response
 
 
+# --- product feeds for the shopping channels ------------------------------------------------
+
+
+def _feed_items(market_slug: str, vendor_slug: str | None, description_max: int):
+    """The market's (or stall's) feed items, its public page and its name."""
+    if vendor_slug is None:
+        market, vendor = _found(public.find_market(market_slug)), None
+        page = absolute_url_for("storefront.market", market_slug=market_slug)
+        name = market.name
+    else:
+        vendor = _found(public.find_vendor(market_slug, vendor_slug))
+        market = vendor.market
+        page = absolute_url_for(
+            "storefront.vendor", market_slug=market_slug, vendor_slug=vendor_slug
+        )
+        name = f"{vendor.business_name} — {market.name}"
+    items = feeds.feed_items(
+        feeds.feed_products(market, vendor),
+        lambda product: absolute_url_for(
+            "storefront.product",
+            market_slug=market_slug,
+            vendor_slug=product.vendor.slug,
+            product_slug=product.slug,
+        ),
+        channel_image_url,
+        description_max,
+    )
+    return items, page, name
+
+
+@bp.route("/pasar/<market_slug>/feed/meta.csv")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/feed/meta.csv")
+@cached_page
+def meta_feed(market_slug: str, vendor_slug: str | None = None):
+    """Meta's commerce catalogue data feed (WhatsApp Business, Instagram, Facebook)."""
+    items, _page, _name = _feed_items(market_slug, vendor_slug, feeds.META_DESCRIPTION_MAX)
+    return Response(feeds.meta_csv(items), mimetype="text/csv")
+
+
+@bp.route("/pasar/<market_slug>/feed/google.xml")
+@bp.route("/pasar/<market_slug>/lapak/<vendor_slug>/feed/google.xml")
+@cached_page
+def google_feed(market_slug: str, vendor_slug: str | None = None):
+    """Google Merchant Center's product feed."""
+    items, page, name = _feed_items(market_slug, vendor_slug, feeds.GOOGLE_DESCRIPTION_MAX)
+    return _xml(feeds.google_rss(items, name, page, name))
+
+
 # --- QR codes and the printable kit --------------------------------------------------------
 
 
@@ -413,14 +463,15 @@ def print_market(market_slug: str):
 @bp.route("/media/<path:key>")
 def media(key: str):
     """Photo files of the local storage; names are content hashes, so they never change."""
-    if not key.startswith("photos/") or not key.endswith(".webp"):
+    kind = MEDIA_TYPES.get(key.rsplit(".", 1)[-1])
+    if not key.startswith("photos/") or kind is None:
         abort(404)
     storage = current_app.extensions["market_storage"]
     try:
         data = storage.open(key)
     except (FileNotFoundError, ValueError):
         abort(404)
-    response = Response(data, mimetype="image/webp")
+    response = Response(data, mimetype=kind)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
