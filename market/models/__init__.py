@@ -1,8 +1,8 @@
 """The domain model: one module per aggregate, re-exported here for convenience."""
 
 from market.models.audit import AuditEvent
-from market.models.campaign import Campaign, CampaignMarket, TargetKind
 from market.models.base import TimestampMixin, utcnow
+from market.models.campaign import Campaign, CampaignMarket, TargetKind
 from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform

@@ -39,9 +39,7 @@ class Campaign(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     starts_on: Mapped[date] = mapped_column(Date, index=True)
     ends_on: Mapped[date] = mapped_column(Date, index=True)
-    target_kind: Mapped[TargetKind] = mapped_column(
-        str_enum(TargetKind), default=TargetKind.TOTAL
-    )
+    target_kind: Mapped[TargetKind] = mapped_column(str_enum(TargetKind), default=TargetKind.TOTAL)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     targets: Mapped[list["CampaignMarket"]] = relationship(
