@@ -167,6 +167,19 @@ def test_the_thank_you_list_counts_each_persons_work_alphabetically(drive):
     assert idle not in [p.user for p in board]
 
 
+def test_work_after_the_campaign_is_not_the_campaigns(ctx):
+    market = make_market()
+    volunteer = make_user(Role.VOLUNTEER)
+    assign(volunteer, market)
+    campaign = make_campaign([market], [volunteer], days_before=5, days=3)  # ended yesterday
+    now = utcnow()
+    make_vendor(market, onboarded_by=volunteer, created_at=now - 4 * DAY)
+    make_vendor(market, onboarded_by=volunteer, consent_by=volunteer, published_at=now)
+
+    assert [(p.stalls, p.consents) for p in campaigns.leaderboard(campaign)] == [(1, 0)]
+    assert campaigns.progress(campaign).total("stalls") == 0
+
+
 def test_drafts_stuck_for_more_than_three_days_with_who_to_call(drive):
     campaign, market, second, outside, sari = drive
     now = utcnow()
