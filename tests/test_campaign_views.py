@@ -150,7 +150,7 @@ def test_a_coordinator_creates_a_campaign_and_the_team_sees_it_on_their_home(cli
 
 
 def test_bad_input_comes_back_with_messages_and_what_was_typed(client, team):
-    market, other, coordinator, *_rest = team
+    _market, other, coordinator, *_rest = team
     log_in_english(client, coordinator)
     response = _post_new(
         client,
@@ -186,7 +186,7 @@ def test_bad_input_comes_back_with_messages_and_what_was_typed(client, team):
 
 
 def test_a_coordinator_lists_only_campaigns_of_their_markets(client, team):
-    market, other, coordinator, other_coordinator, *_rest = team
+    market, other, coordinator, _other_coordinator, *_rest = team
     mine = make_campaign([market], name="Kampanye Inpres")
     make_campaign([other], name="Kampanye Klandasan")
     make_campaign([market, other], name="Kampanye Kota")

@@ -203,7 +203,7 @@ def test_drafts_stuck_for_more_than_three_days_with_who_to_call(drive):
 
 
 def test_the_banner_shows_the_day_todays_target_and_stalls_published_today(drive):
-    campaign, market, second, outside, sari = drive
+    _campaign, market, second, outside, sari = drive
     now = utcnow()
     make_vendor(market, published_at=now)
     make_vendor(second, published_at=now)
@@ -301,9 +301,7 @@ def test_a_coordinator_cannot_take_in_another_market_or_its_volunteers(ctx):
         campaigns.save_campaign(None, _values(theirs), actor=coordinator)
     assert "markets" in refused.value.errors
     with pytest.raises(InvalidFields) as refused:
-        campaigns.save_campaign(
-            None, _values(mine, volunteer_ids=[stranger.id]), actor=coordinator
-        )
+        campaigns.save_campaign(None, _values(mine, volunteer_ids=[stranger.id]), actor=coordinator)
     assert "volunteers" in refused.value.errors
 
 
@@ -335,7 +333,7 @@ def test_only_coordinators_of_every_market_of_a_campaign_may_open_it(drive):
 
 
 def test_the_report_csv_has_a_row_per_market_and_day_then_totals_and_is_formula_safe(en):
-    market = make_market(name="=HYPERLINK(\"http://x\")")
+    market = make_market(name='=HYPERLINK("http://x")')
     campaign = make_campaign([market], days=3, days_before=1, targets=[(6, 9)])
     make_vendor(market, published_at=utcnow())
 
@@ -353,7 +351,7 @@ def test_the_report_csv_has_a_row_per_market_and_day_then_totals_and_is_formula_
         "Vendors with consent",
         "WhatsApp contacts since registration",
     ]
-    name = "'=HYPERLINK(\"http://x\")"
+    name = '\'=HYPERLINK("http://x")'
     today = local_today()
     assert rows[1:4] == [
         [name, (today - DAY).isoformat(), "0", "2", "0", "3", "0", ""],
