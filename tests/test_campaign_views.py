@@ -197,15 +197,19 @@ def test_a_coordinator_lists_only_campaigns_of_their_markets(client, team):
     assert client.get(f"/admin/campaigns/{mine.id}").status_code == 200
 
 
+AXIS_Y, PLOT_HEIGHT = 160, 150  # where the charts draw zero, and how tall the tallest bar is
+
+
 class _Numbers(HTMLParser):
     """The numbers of each chart's bars and of each table's rows, by chart/table and day."""
 
     def __init__(self):
         super().__init__()
         self.bars: dict[str, dict[str, tuple[int, int]]] = {}
+        self.drawn: dict[str, dict[str, list[float]]] = {}  # bar height, target line's height
         self.rows: dict[str, dict[str, dict[str, int]]] = {}
         self.svg_roles: list[str | None] = []
-        self._chart = self._table = self._day = self._cell = None
+        self._chart = self._table = self._day = self._cell = self._bar = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -217,6 +221,11 @@ class _Numbers(HTMLParser):
                 int(a["data-value"]),
                 int(a["data-target"]),
             )
+            self._bar = self.drawn.setdefault(self._chart, {})[a["data-day"]] = []
+        elif tag == "rect" and self._bar is not None:
+            self._bar.append(float(a["height"]))
+        elif tag == "line" and self._bar is not None:
+            self._bar.append(AXIS_Y - float(a["y1"]))
         elif tag == "table" and "data-table" in a:
             self._table = a["data-table"]
         elif tag == "tr" and self._table and "data-day" in a:
@@ -232,6 +241,8 @@ class _Numbers(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "svg":
             self._chart = None
+        elif tag == "g":
+            self._bar = None
         elif tag == "table":
             self._table = None
         elif tag == "tr":
@@ -271,6 +282,12 @@ def test_the_charts_show_the_tables_numbers_counted_from_real_rows(client, team)
         for day, (value, target) in bars.items():
             row = numbers.rows[table][day]
             assert (row[kind], row[f"{kind}-target"]) == (value, target), (chart, day)
+        # What is drawn is what the numbers say, on the chart's scale.
+        scale = PLOT_HEIGHT / max(1, *(n for pair in bars.values() for n in pair))
+        for day, (height, target_height) in numbers.drawn[chart].items():
+            value, target = bars[day]
+            assert height == pytest.approx(value * scale, abs=0.1), (chart, day)
+            assert target_height == pytest.approx(target * scale, abs=0.1), (chart, day)
     assert len(numbers.bars) == 6 and all(len(b) == 10 for b in numbers.bars.values())
     assert re.search(r"<desc id=\"all-stalls-desc\">5 lapak dari target 15 dalam 10 hari", page)
 
