@@ -11,7 +11,7 @@ import pytest
 from market.extensions import db
 from market.models import ContactClick, Role, StaffRole, TargetKind, utcnow
 from market.permissions import can_manage_campaign
-from market.services import campaigns
+from market.services import campaigns, contacts
 from market.services.photos import Upload, add_photos
 from market.services.products import ProductFields, create_product
 from market.services.reports import local_today
@@ -108,7 +108,7 @@ def test_consent_and_whatsapp_contacts_since_registration(drive):
     first_day = make_vendor(market, published_at=now - 2 * DAY, created_at=now - 2 * DAY)
     make_vendor(market, published=False, consent_at=now, consent_by=volunteer)
     older = make_vendor(market, published_at=now - 30 * DAY, consent_at=now - 30 * DAY)
-    today = local_today()
+    today = contacts.today()  # taps are counted per UTC day
     db.session.add_all(
         [
             ContactClick(vendor_id=brought_online.id, day=today, count=4),

@@ -6,7 +6,7 @@ drafts that need a call, and the report the city files."""
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -234,7 +234,8 @@ def progress(campaign: Campaign) -> Progress:
     ):
         if day := _in_window(campaign, moment):
             stalls[market_id, day] += 1
-            published[vendor_id] = local_day(registered)
+            # Taps are counted per UTC day (contacts.record_click), so is the registration.
+            published[vendor_id] = registered.astimezone(UTC).date()
     consents = Counter()
     for market_id, moment in db.session.execute(
         select(Vendor.market_id, Vendor.consent_at).where(*live, Vendor.consent_at >= since)
