@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
     from market.auth.views import bp as auth_bp
+    from market.campaigns.views import bp as campaigns_bp
     from market.catalogue.views import bp as catalogue_bp
     from market.manage.views import bp as manage_bp
     from market.offline.views import bp as offline_bp
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(offline_bp)
     app.register_blueprint(quick_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(api_bp)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from market.extensions import db, login_manager
 from market.models import (
+    Campaign,
     Market,
     MarketStaff,
     Photo,
@@ -51,6 +52,16 @@ def can_manage_market(user: User, market: Market) -> bool:
     if user.role == Role.ADMIN:
         return True
     return user.role == Role.COORDINATOR and _staff_role(user, market.id) == StaffRole.COORDINATOR
+
+
+def can_manage_campaign(user: User, campaign: Campaign) -> bool:
+    """Open, edit and report on a campaign: coordinators of every one of its markets (its
+    pages name their volunteers and stalls), and admins."""
+    if not can_coordinate(user):
+        return False
+    return user.role == Role.ADMIN or (
+        bool(campaign.targets) and all(can_manage_market(user, t.market) for t in campaign.targets)
+    )
 
 
 def can_onboard_in(user: User, market: Market) -> bool:

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 from market.permissions import can_coordinate, can_unassign_staff, is_vendor
 from market.qr import qr_svg
+from market.services.campaigns import campaign_banners
 from market.services.hours import day_names, open_now_data, week_summary
 from market.services.prices import format_rupiah, price_label
 from market.services.vlogs import start_seconds, youtube_embed
@@ -32,6 +33,7 @@ TEMPLATE_GLOBALS = (
     day_names,
     week_summary,
     open_now_data,
+    campaign_banners,
 )
 # Templates ask the same predicates as the views to decide which links and buttons to show.
 TEMPLATE_PREDICATES = (is_vendor, can_coordinate, can_unassign_staff)

@@ -10,6 +10,7 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from itertools import count
 
@@ -18,6 +19,8 @@ from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
 from market.extensions import db
 from market.models import (
+    Campaign,
+    CampaignMarket,
     Category,
     Market,
     MarketStaff,
@@ -35,6 +38,7 @@ from market.models import (
 from market.services import accounts
 from market.services.photos import Upload, add_photos
 from market.services.qris import save_qris
+from market.services.reports import local_today
 from market.services.vlog_links import add_vlog
 
 PASSWORD = "correct horse battery"
@@ -400,3 +404,24 @@ def big_png(shade: int = 40, side: int = 7000) -> bytes:
     buffer = io.BytesIO()
     im.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def make_campaign(markets, volunteers=(), days_before: int = 2, days: int = 10, **overrides):
+    """A campaign through `markets` (targets 10 stalls, 30 products each) that began
+    `days_before` days ago (market time), with `volunteers` in its team."""
+    start = local_today() - timedelta(days=days_before)
+    values = {
+        "name": f"Gerebek Pasar {next(_serial)}",
+        "starts_on": start,
+        "ends_on": start + timedelta(days=days - 1),
+    }
+    targets = overrides.pop("targets", None) or [(10, 30)] * len(markets)
+    campaign = Campaign(**(values | overrides))
+    campaign.targets = [
+        CampaignMarket(market=market, stalls_target=stalls, products_target=products)
+        for market, (stalls, products) in zip(markets, targets, strict=True)
+    ]
+    campaign.volunteers = list(volunteers)
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign

@@ -36,6 +36,7 @@ from tests.factories import (
     PASSWORD,
     ROLES,
     assign,
+    make_campaign,
     make_market,
     make_people,
     make_photo,
@@ -149,6 +150,7 @@ def build_world() -> World:
         "spare_staff": db.session.scalar(
             select(MarketStaff.id).where(MarketStaff.user_id == spare_volunteer.id)
         ),
+        "campaign": make_campaign([market], [people["volunteer"]]).id,
     }
     db.session.commit()
     claimable = make_vendor(market, published=False, owner=None)
@@ -208,6 +210,14 @@ MARKET_FIELDS = {"name": "Pasar Uji", "city": "Balikpapan", "province": "Kaliman
 VENDOR_FIELDS = {"business_name": "Toko Baru", "stall_block": "C", "stall_number": "9"}
 PRODUCT_FIELDS = {"name": "Amplang", "price": "15000", "price_kind": "fixed"}
 PRODUCT_FIELDS |= {"availability": "in_stock"}
+CAMPAIGN_FIELDS = {
+    "name": "Gerebek Pasar",
+    "starts_on": "2027-02-01",
+    "ends_on": "2027-02-10",
+    "target_kind": "total",
+    "markets-0-included": "y",
+    "markets-0-stalls_target": "12",
+}
 NOT_HERE = {"other_volunteer": "200", "other_coordinator": "200"}  # a choice they do not have
 
 MATRIX: dict[tuple[str, str], Rule] = {
@@ -431,6 +441,33 @@ MATRIX: dict[tuple[str, str], Rule] = {
         data=lambda w: {
             "business_name": db.session.get(Vendor, w.ids["doomed_vendor"]).business_name
         },
+    ),
+    # --- campaigns (a campaign of the world's market)
+    ("campaigns.index", "GET"): Rule(lambda w: "/admin/campaigns/", COORDINATORS, COORDINATORS),
+    ("campaigns.new", "GET"): Rule(lambda w: "/admin/campaigns/new", COORDINATORS, COORDINATORS),
+    ("campaigns.new", "POST"): Rule(
+        lambda w: "/admin/campaigns/new",
+        COORDINATORS,
+        COORDINATORS,
+        data=lambda w: CAMPAIGN_FIELDS | {"markets-0-market_id": w.market.id},
+    ),
+    ("campaigns.progress", "GET"): Rule(
+        _id("/admin/campaigns", "campaign"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("campaigns.edit", "GET"): Rule(
+        _id("/admin/campaigns", "campaign", "/edit"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("campaigns.edit", "POST"): Rule(
+        _id("/admin/campaigns", "campaign", "/edit"),
+        COORDINATORS,
+        COORDINATION_HERE,
+        data=lambda w: CAMPAIGN_FIELDS | {"markets-0-market_id": w.market.id},
+    ),
+    ("campaigns.report", "GET"): Rule(
+        _id("/admin/campaigns", "campaign", "/laporan"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("campaigns.report_csv", "GET"): Rule(
+        _id("/admin/campaigns", "campaign", "/laporan.csv"), COORDINATORS, COORDINATION_HERE
     ),
     # The print job of a whole market is for its coordinators; nobody else learns it exists.
     ("storefront.print_market", "GET"): Rule(

@@ -20,7 +20,14 @@ from market.models import Role
 from market.seed.demo import demo_image
 from market.services import invitations
 from market.services.photos import process_upload, store_photo
-from tests.factories import make_market, make_people, make_product, make_user, make_vendor
+from tests.factories import (
+    make_campaign,
+    make_market,
+    make_people,
+    make_product,
+    make_user,
+    make_vendor,
+)
 from tests.live import app_env, free_port, serve
 from tests.pages import login
 
@@ -55,6 +62,7 @@ def world(ctx):
         "vendor_id": vendor.id,
         "product_id": product.id,
         "user_id": people["volunteer"].id,
+        "campaign_id": make_campaign([market], [people["volunteer"]]).id,
     }
     return people, values
 

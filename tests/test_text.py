@@ -16,7 +16,7 @@ from market.models import Product
 from market.services import markets, vendors
 from market.services.errors import Invalid
 from market.services.vendors import InvalidFields
-from tests.factories import make_world
+from tests.factories import make_campaign, make_world
 from tests.pages import csrf_token, login, post_new_product, reload
 
 NUL = "a\x00b"
@@ -85,6 +85,7 @@ def _values(world: dict) -> dict[str, str]:
         "vlog_id": str(world.vlog.id),
         "user_id": str(world.people["volunteer"].id),
         "staff_id": "1",
+        "campaign_id": str(make_campaign([world.market], [world.people["volunteer"]]).id),
         "token": "x" * 43,
         "key": world.stall_photo.key(400),
         "kind": "lapak",

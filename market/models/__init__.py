@@ -2,6 +2,7 @@
 
 from market.models.audit import AuditEvent
 from market.models.base import TimestampMixin, utcnow
+from market.models.campaign import Campaign, CampaignMarket, TargetKind
 from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
@@ -13,6 +14,8 @@ from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
 __all__ = [
     "AuditEvent",
     "Availability",
+    "Campaign",
+    "CampaignMarket",
     "Category",
     "ContactClick",
     "IdempotencyKey",
@@ -26,6 +29,7 @@ __all__ = [
     "Role",
     "StaffRole",
     "Synonym",
+    "TargetKind",
     "TimestampMixin",
     "User",
     "Vendor",

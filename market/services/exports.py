@@ -37,7 +37,7 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _csv(header: list[str], rows: Iterable[list], delimiter: str) -> bytes:
+def csv_bytes(header: list[str], rows: Iterable[list], delimiter: str) -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
@@ -107,7 +107,7 @@ def export_vendors(market: Market, delimiter: str = ",") -> bytes:
         ]
         for vendor in vendors
     )
-    return _csv(VENDOR_EXPORT_COLUMNS, rows, delimiter)
+    return csv_bytes(VENDOR_EXPORT_COLUMNS, rows, delimiter)
 
 
 PRODUCT_EXPORT_COLUMNS = [
@@ -186,4 +186,4 @@ def export_products(market: Market, delimiter: str = ",") -> bytes:
         ]
         for product in products
     )
-    return _csv(PRODUCT_EXPORT_COLUMNS, rows, delimiter)
+    return csv_bytes(PRODUCT_EXPORT_COLUMNS, rows, delimiter)

@@ -34,7 +34,7 @@ def local_today() -> date:
     return utcnow().astimezone(zone).date()
 
 
-def _local_day(moment: datetime) -> date:
+def local_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
@@ -194,7 +194,7 @@ def onboarded_per_day(
     today = local_today()
     first = today - timedelta(days=days - 1)
     counts = Counter(
-        _local_day(moment)
+        local_day(moment)
         for moment in _onboarded(market, utcnow() - timedelta(days=days + 1), user_id)
     )
     return [(first + timedelta(days=n), counts[first + timedelta(days=n)]) for n in range(days)]
@@ -208,7 +208,7 @@ def onboarded_per_week(
     this_monday = today - timedelta(days=today.weekday())
     first = this_monday - timedelta(weeks=weeks - 1)
     counts = Counter(
-        _local_day(moment) - timedelta(days=_local_day(moment).weekday())
+        local_day(moment) - timedelta(days=local_day(moment).weekday())
         for moment in _onboarded(market, utcnow() - timedelta(weeks=weeks, days=1), user_id)
     )
     return [(first + timedelta(weeks=n), counts[first + timedelta(weeks=n)]) for n in range(weeks)]
@@ -262,7 +262,7 @@ def volunteer_progress(market: Market) -> list[VolunteerProgress]:
     stale = utcnow() - timedelta(days=FOLLOW_UP_DAYS)
     for row in rows:
         person = people[row.onboarded_by_id]
-        day = _local_day(row.created_at)
+        day = local_day(row.created_at)
         person.total += 1
         person.today += day == today
         person.week += day > today - timedelta(days=7)
