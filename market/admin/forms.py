@@ -85,6 +85,28 @@ class StaffForm(Form):
     )
 
 
+class InviteStaffForm(Form):
+    """Who a join link is for; an admin may also invite coordinators (the view drops the
+    choice for coordinators)."""
+
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("volunteer", _l("Volunteer")),
+            SelectChoice("coordinator", _l("Coordinator")),
+        ],
+    )
+
+
+class DeactivateForm(Form):
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the account is switched off."))],
+        render_kw={"maxlength": MAX_REASON},
+        description=_l("Kept with the account and in the audit log."),
+    )
+
+
 class ReasonRequiredForm(Form):
     reason = StringField(
         _l("Reason"),

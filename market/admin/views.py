@@ -9,16 +9,20 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from market.admin.forms import (
+    DeactivateForm,
     EraseForm,
     ImportCommitForm,
     ImportForm,
+    InviteStaffForm,
     MarketForm,
     ReasonRequiredForm,
     StaffForm,
 )
 from market.extensions import db
-from market.models import Market, MarketStaff, Product, Role, Vendor
+from market.manage.invitation_links import remember_account_link, shown_account_link
+from market.models import LinkPurpose, Market, MarketStaff, Product, Role, User, Vendor
 from market.permissions import (
+    can_manage_account,
     can_manage_market,
     can_moderate_product,
     can_moderate_vendor,
@@ -28,7 +32,7 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import exports, hours, imports, privacy, reports
+from market.services import account_links, accounts, exports, hours, imports, privacy, reports
 from market.services.audit import security_event
 from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
 from market.services.errors import DomainError, Invalid
@@ -140,7 +144,109 @@ def staff(market_id: int):
         else:
             flash(_("%(name)s is assigned to this market.", name=assigned.user.name), "success")
             return redirect(url_for(".staff", market_id=market.id))
-    return render_template("admin/staff.html", market=market, form=form, staff=market_staff(market))
+    return render_template(
+        "admin/staff.html",
+        market=market,
+        form=form,
+        staff=market_staff(market),
+        invite_form=_invite_form(),
+        join_links=[
+            (role, shown)
+            for role in (Role.VOLUNTEER, Role.COORDINATOR)
+            if (shown := shown_account_link(_join_key(market, role), LinkPurpose.JOIN))
+        ],
+    )
+
+
+def _join_key(market: Market, role: Role) -> str:
+    return f"join-{market.id}-{role}"
+
+
+def _invite_form() -> InviteStaffForm:
+    form = InviteStaffForm()
+    if not is_admin(current_user):
+        del form.role
+    return form
+
+
+@bp.route("/markets/<int:market_id>/staff/invite", methods=["POST"])
+@coordinator_required
+def staff_invite(market_id: int):
+    """A single-use link with which a new volunteer (from an admin, also a coordinator) makes
+    their own account, assigned to this market."""
+    market = _market(market_id)
+    form = _invite_form()
+    if not form.validate_on_submit():
+        abort(400)
+    role = Role(form.role.data) if form.role is not None else Role.VOLUNTEER
+    try:
+        made = account_links.create_join_link(market, role, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        remember_account_link(_join_key(market, role), made.token)
+        flash(_("The link is ready: send it on WhatsApp or let the person scan it."), "success")
+    return redirect(url_for(".staff", market_id=market.id) + "#invite-title")
+
+
+def _person(user_id: int) -> User:
+    return load_or_404(User, user_id, can_manage_account)
+
+
+def _reset_key(person: User) -> str:
+    return f"reset-{person.id}"
+
+
+@bp.route("/people/<int:user_id>")
+@coordinator_required
+def person(user_id: int):
+    """One account: switched on or off (with the reason), and a new-password link."""
+    person = _person(user_id)
+    return render_template(
+        "admin/person.html",
+        person=person,
+        form=DeactivateForm(),
+        reset=shown_account_link(_reset_key(person), LinkPurpose.RESET),
+    )
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+@coordinator_required
+def person_deactivate(user_id: int):
+    person = _person(user_id)
+    form = DeactivateForm()
+    if form.validate_on_submit():
+        try:
+            accounts.deactivate(person, actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(_("%(name)s is switched off and logged out.", name=person.name), "success")
+            return redirect(url_for(".person", user_id=person.id))
+    # What was typed stays in the form, with the error beside it.
+    return render_template("admin/person.html", person=person, form=form, reset=None), 422
+
+
+@bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
+@coordinator_required
+def person_reactivate(user_id: int):
+    person = _person(user_id)
+    accounts.reactivate(person, actor=current_user)
+    flash(_("%(name)s can log in again.", name=person.name), "success")
+    return redirect(url_for(".person", user_id=person.id))
+
+
+@bp.route("/people/<int:user_id>/reset", methods=["POST"])
+@coordinator_required
+def person_reset(user_id: int):
+    person = _person(user_id)
+    try:
+        made = account_links.create_reset_link(person, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        remember_account_link(_reset_key(person), made.token)
+    return redirect(url_for(".person", user_id=person.id) + "#reset-title")
 
 
 @bp.route("/markets/<int:market_id>/staff/<int:staff_id>/remove", methods=["POST"])
