@@ -123,6 +123,7 @@ ROUTES = [
         "admin.export_products", "GET", market_path("/products.csv"), COORDINATORS, OF_THIS_MARKET
     ),
     Route("admin.audit", "GET", market_path("/audit"), COORDINATORS, OF_THIS_MARKET),
+    Route("admin.print_batch", "GET", lambda w: "/admin/print", COORDINATORS, COORDINATORS),
     Route(
         "admin.staff_invite",
         "POST",

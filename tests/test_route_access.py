@@ -386,6 +386,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
         COORDINATORS,
         COORDINATION_HERE,
     ),
+    ("admin.print_batch", "GET"): Rule(lambda w: "/admin/print", COORDINATORS, COORDINATORS),
     ("admin.staff_invite", "POST"): Rule(
         _market("/staff/invite"),
         COORDINATORS,

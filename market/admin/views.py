@@ -3,10 +3,21 @@ export, the audit log; and, for admins, a vendor's personal data on request."""
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from market.admin.forms import (
     DeactivateForm,
@@ -15,6 +26,7 @@ from market.admin.forms import (
     ImportForm,
     InviteStaffForm,
     MarketForm,
+    PrintForm,
     ReasonRequiredForm,
     StaffForm,
 )
@@ -40,6 +52,7 @@ from market.services.markets import create_market, update_market
 from market.services.moderation import hide_product, hide_vendor, unhide_product
 from market.services.staff import assign_staff, market_staff, unassign_staff
 from market.services.vendors import InvalidFields, restore_vendor
+from market.storefront import printing
 from market.web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -282,6 +295,31 @@ def volunteer(market_id: int, user_id: int):
         drafts=reports.open_drafts(market, user_id),
         follow_ups={v.id for v in reports.follow_ups(market, user_id)},
     )
+
+
+@bp.route("/print")
+@coordinator_required
+def print_batch():
+    """Posters, and hang tags if asked, of every stall published today (or between two days)
+    in the markets one coordinates, or one of them: one document for one print job."""
+    markets = manageable_markets(current_user)
+    form = PrintForm(request.args, today=reports.local_today())
+    form.market.choices = [SelectChoice(0, _("All my markets"))] + [
+        SelectChoice(m.id, m.name) for m in markets
+    ]
+    stalls = []
+    if form.validate():
+        first, last = form.first.data, form.last.data = form.days()
+        chosen = [m for m in markets if m.id == form.market.data] or markets
+        stalls = printing.published_between(
+            chosen, first, last, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        )
+    response = Response(
+        render_template("admin/print.html", form=form, stalls=stalls, size=form.size.data or "a5"),
+        200 if not form.errors else 422,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/markets/<int:market_id>/moderation")

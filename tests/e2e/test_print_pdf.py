@@ -73,7 +73,7 @@ def test_the_days_print_job_has_a_poster_a_sheet_per_stall_and_readable_codes(
 ):
     page = new_page(browser, base_url, DESKTOP)
     log_in(page, "koordinator@example.org")
-    page.goto(f"/admin/print?label=1&lang=en")
+    page.goto("/admin/print?tags=y&lang=en")
     stalls = page.locator(".poster").count()
     assert stalls >= 8  # the demo market's stalls, all published on the day it was loaded
     sheets = page.locator(".tag-sheet").count()
