@@ -58,6 +58,9 @@ def product_id(world) -> int:
 MARKET_FIELDS = {"name": "Pasar Baru", "city": "Samarinda", "province": "Kalimantan Timur"}
 
 
+ADMIN_ONLY = frozenset({"admin"})
+
+
 def person_path(suffix: str = ""):
     """The account page of the world's volunteer."""
     return lambda w: f"/admin/people/{w.people['volunteer'].id}{suffix}"
@@ -124,6 +127,8 @@ ROUTES = [
     ),
     Route("admin.audit", "GET", market_path("/audit"), COORDINATORS, OF_THIS_MARKET),
     Route("admin.print_batch", "GET", lambda w: "/admin/print", COORDINATORS, COORDINATORS),
+    Route("admin.audit_all", "GET", lambda w: "/admin/audit", ADMIN_ONLY, ADMIN_ONLY),
+    Route("admin.audit_all_csv", "GET", lambda w: "/admin/audit.csv", ADMIN_ONLY, ADMIN_ONLY),
     Route(
         "admin.staff_invite",
         "POST",

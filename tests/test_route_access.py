@@ -450,6 +450,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin.audit", "GET"): Rule(_market("/audit"), COORDINATORS, COORDINATION_HERE),
     ("admin.vendor_export", "GET"): Rule(_admin_vendor("/data.json"), ADMIN, ADMIN),
+    ("admin.audit_all", "GET"): Rule(lambda w: "/admin/audit", ADMIN, ADMIN),
+    ("admin.audit_all_csv", "GET"): Rule(lambda w: "/admin/audit.csv", ADMIN, ADMIN),
     ("admin.vendor_erase", "GET"): Rule(_admin_vendor("/erase", "doomed_vendor"), ADMIN, ADMIN),
     ("admin.vendor_erase", "POST"): Rule(
         _admin_vendor("/erase", "doomed_vendor"),

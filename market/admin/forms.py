@@ -193,3 +193,21 @@ class PrintForm(Form):
         elif (last - first).days >= MAX_PRINT_DAYS:
             self.last.errors.append(str(_l("At most %(n)d days at once.", n=MAX_PRINT_DAYS)))
         return not self.last.errors
+
+
+class AuditFilterForm(Form):
+    """The admins' audit log filters: a GET form (no CSRF token); the choices are set by the
+    view."""
+
+    class Meta:
+        csrf = False
+
+    market = SelectField(_l("Market"), coerce=int, default=0)
+    actor = SelectField(_l("Person"), coerce=int, default=0)
+    action = SelectField(_l("Kind of change"), default="")
+    first = DateField(_l("From"), validators=[Optional()])
+    last = DateField(_l("Until"), validators=[Optional()])
+
+    def validate_last(self, field) -> None:
+        if self.first.data and field.data and field.data < self.first.data:
+            raise ValidationError(_l("The last day comes before the first."))

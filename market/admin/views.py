@@ -20,6 +20,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from market.admin.forms import (
+    AuditFilterForm,
     DeactivateForm,
     EraseForm,
     ImportCommitForm,
@@ -46,7 +47,14 @@ from market.permissions import (
 )
 from market.services import account_links, accounts, exports, hours, imports, privacy, reports
 from market.services.audit import security_event
-from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
+from market.services.audit_log import (
+    ACTION_LABELS,
+    AuditFilters,
+    all_actors,
+    all_markets_page,
+    audit_page,
+    readable_changes,
+)
 from market.services.errors import DomainError, Invalid
 from market.services.markets import create_market, update_market
 from market.services.moderation import hide_product, hide_vendor, unhide_product
@@ -504,6 +512,70 @@ def audit(market_id: int):
         record=request.args.get("record", ""),
         labels=ACTION_LABELS,
         changes=readable_changes,
+    )
+
+
+def _audit_filters() -> tuple[AuditFilterForm, AuditFilters | None]:
+    """The admins' filter form from the address, and the filters it gives (None when a
+    value is refused: the form shows why)."""
+    form = AuditFilterForm(request.args)
+    form.market.choices = [SelectChoice(0, _("All markets"))] + [
+        SelectChoice(m.id, m.name) for m in manageable_markets(current_user)
+    ]
+    form.actor.choices = [SelectChoice(0, _("Everyone"))] + [
+        SelectChoice(p.id, f"{p.name} ({p.login})") for p in all_actors()
+    ]
+    kinds = (SelectChoice(action, str(label)) for action, label in ACTION_LABELS.items())
+    form.action.choices = [
+        SelectChoice("", _("Every kind")),
+        *sorted(kinds, key=lambda choice: choice.label.casefold()),
+    ]
+    if not form.validate():
+        return form, None
+    return form, AuditFilters(
+        market_id=form.market.data or None,
+        actor_id=form.actor.data or None,
+        action=form.action.data or None,
+        first=form.first.data,
+        last=form.last.data,
+    )
+
+
+@bp.route("/audit")
+@admin_required
+def audit_all():
+    """Every market's audit log for admins, filtered by market, person, kind and days."""
+    form, filters = _audit_filters()
+    log = None
+    if filters is not None:
+        log = all_markets_page(
+            filters,
+            timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+            page=page_number(),
+            per_page=AUDIT_PER_PAGE,
+        )
+    return render_template(
+        "admin/audit_all.html", form=form, log=log, labels=ACTION_LABELS, changes=readable_changes
+    ), (200 if log is not None else 422)
+
+
+@bp.route("/audit.csv")
+@admin_required
+def audit_all_csv():
+    _form, filters = _audit_filters()
+    if filters is None:
+        return redirect(url_for(".audit_all", **request.args))
+    security_event("export", current_user, what="audit.csv")
+    data = exports.export_audit(
+        filters, timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"], delimiter=_delimiter()
+    )
+    filename = f"pasar-audit-{reports.local_today().isoformat()}.csv"
+    return Response(
+        data,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
     )
 
 
