@@ -190,6 +190,9 @@ def test_the_days_print_job_holds_the_stalls_published_today_in_my_markets(clien
     week = (utcnow() - timedelta(days=8)).date().isoformat()
     ranged = _print(client, f"&first={week}").get_data(as_text=True)
     assert ranged.count('class="poster ') == 3 and "Terbit Minggu Lalu" in ranged
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    before_today = _print(client, f"&first={week}&last={yesterday}").get_data(as_text=True)
+    assert before_today.count('class="poster ') == 1 and "Terbit Minggu Lalu" in before_today
     # A market one does not coordinate is not a choice: the job is refused, not widened.
     assert _print(client, f"&market={not_mine.id}").status_code == 422
 
