@@ -19,6 +19,7 @@ WTFORMS_MESSAGES = (
     _l("Invalid Choice: could not coerce."),
     _l("Invalid choice(s): one or more data inputs could not be coerced."),
     _l("Not a valid integer value."),
+    _l("Not a valid date value."),
 )
 
 

@@ -28,6 +28,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from functools import wraps
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, make_response, request, session
 from flask_login import current_user
@@ -39,7 +40,7 @@ from werkzeug.wrappers import Request
 
 from market import purge
 from market.extensions import cache
-from market.models import Category, Market, Photo, Product, QrisCode, Vendor, VlogLink
+from market.models import Category, Market, Photo, Product, QrisCode, Vendor, VlogLink, utcnow
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -378,6 +379,9 @@ class PageCache:
                 "page",
                 _build_token(self.app),
                 ".".join(map(str, generations(tags, self.app))),
+                # A stall's "closed until" notice ends with its day, which no commit announces:
+                # pages are rendered afresh once a day.
+                _local_day(self.app),
                 self._locale(environ),
                 environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower(),
                 # Pages hold absolute links made from the scheme and host asked for (unless
@@ -421,6 +425,11 @@ class PageCache:
         except Exception:
             self._warn("page cache unreachable: not stored")
         return [body]
+
+
+def _local_day(app: Flask) -> str:
+    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    return utcnow().astimezone(zone).date().isoformat()
 
 
 def _outgoing(headers: list[tuple[str, str]], outcome: str | None) -> list[tuple[str, str]]:

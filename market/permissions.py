@@ -118,6 +118,49 @@ def can_unassign_staff(user: User, assignment: MarketStaff) -> bool:
     return assignment.user_id != user.id or user.role == Role.ADMIN
 
 
+def _account_markets(person: User) -> set[int]:
+    """The markets an account belongs to: a staff member's assignments, a vendor's stalls."""
+    if person.role == Role.VENDOR:
+        return {vendor.market_id for vendor in person.vendors}
+    return {assignment.market_id for assignment in person.staff_assignments}
+
+
+def can_manage_account(user: User, person: User) -> bool:
+    """Switch an account off or on again: an admin for every other account but admins; a
+    coordinator for the volunteers and vendors of a market they coordinate. Nobody for
+    themselves, so that nobody locks themselves out."""
+    if not user.is_authenticated or user.id == person.id or person.role == Role.ADMIN:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.COORDINATOR or person.role not in (Role.VOLUNTEER, Role.VENDOR):
+        return False
+    return any(
+        _staff_role(user, market_id) == StaffRole.COORDINATOR
+        for market_id in _account_markets(person)
+    )
+
+
+def can_reset_password(user: User, person: User) -> bool:
+    """Make a new-password link: whoever may manage the account, and for a vendor also the
+    volunteers of the vendor's market (a vendor's first helper)."""
+    if can_manage_account(user, person):
+        return True
+    return (
+        user.is_authenticated
+        and user.role == Role.VOLUNTEER
+        and person.role == Role.VENDOR
+        and any(_staff_role(user, market_id) for market_id in _account_markets(person))
+    )
+
+
+def can_invite_staff(user: User, market: Market, role: Role) -> bool:
+    """Invite a volunteer to a market: its coordinators; a coordinator: an admin."""
+    if role == Role.VOLUNTEER:
+        return can_manage_market(user, market)
+    return role == Role.COORDINATOR and is_admin(user)
+
+
 def can_edit_photo(user: User, photo: Photo) -> bool:
     """A stall or product photo, by whoever may edit the stall (market covers and QRIS
     photos are edited through their own pages)."""

@@ -3,11 +3,12 @@
 from flask import Flask
 from flask_babel import get_locale
 
-from market.permissions import can_coordinate, can_unassign_staff, is_vendor
+from market.permissions import can_coordinate, can_manage_account, can_unassign_staff, is_vendor
 from market.qr import qr_svg
 from market.services.campaigns import campaign_banners
 from market.services.hours import day_names, open_now_data, week_summary
 from market.services.prices import format_rupiah, price_label
+from market.services.reports import local_today
 from market.services.vlogs import start_seconds, youtube_embed
 from market.services.whatsapp import display_phone
 from market.storefront.seo import og_width
@@ -34,9 +35,10 @@ TEMPLATE_GLOBALS = (
     week_summary,
     open_now_data,
     campaign_banners,
+    local_today,
 )
 # Templates ask the same predicates as the views to decide which links and buttons to show.
-TEMPLATE_PREDICATES = (is_vendor, can_coordinate, can_unassign_staff)
+TEMPLATE_PREDICATES = (is_vendor, can_coordinate, can_unassign_staff, can_manage_account)
 TEMPLATE_FILTERS = {
     "rupiah": format_rupiah,
     "price_label": price_label,

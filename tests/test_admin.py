@@ -57,6 +57,15 @@ def product_id(world) -> int:
 
 MARKET_FIELDS = {"name": "Pasar Baru", "city": "Samarinda", "province": "Kalimantan Timur"}
 
+
+ADMIN_ONLY = frozenset({"admin"})
+
+
+def person_path(suffix: str = ""):
+    """The account page of the world's volunteer."""
+    return lambda w: f"/admin/people/{w.people['volunteer'].id}{suffix}"
+
+
 ROUTES = [
     Route("admin.index", "GET", lambda w: "/admin/", COORDINATORS, COORDINATORS),
     Route("admin.market_new", "GET", lambda w: "/admin/markets/new", COORDINATORS, COORDINATORS),
@@ -117,6 +126,30 @@ ROUTES = [
         "admin.export_products", "GET", market_path("/products.csv"), COORDINATORS, OF_THIS_MARKET
     ),
     Route("admin.audit", "GET", market_path("/audit"), COORDINATORS, OF_THIS_MARKET),
+    Route("admin.print_batch", "GET", lambda w: "/admin/print", COORDINATORS, COORDINATORS),
+    Route("admin.audit_all", "GET", lambda w: "/admin/audit", ADMIN_ONLY, ADMIN_ONLY),
+    Route("admin.audit_all_csv", "GET", lambda w: "/admin/audit.csv", ADMIN_ONLY, ADMIN_ONLY),
+    Route(
+        "admin.staff_invite",
+        "POST",
+        market_path("/staff/invite"),
+        COORDINATORS,
+        OF_THIS_MARKET,
+        lambda w: {"role": "volunteer"},
+    ),
+    Route("admin.person", "GET", person_path(), COORDINATORS, OF_THIS_MARKET),
+    Route(
+        "admin.person_deactivate",
+        "POST",
+        person_path("/deactivate"),
+        COORDINATORS,
+        OF_THIS_MARKET,
+        lambda w: {"reason": "pindah kota"},
+    ),
+    Route(
+        "admin.person_reactivate", "POST", person_path("/reactivate"), COORDINATORS, OF_THIS_MARKET
+    ),
+    Route("admin.person_reset", "POST", person_path("/reset"), COORDINATORS, OF_THIS_MARKET),
     Route(
         "admin.vendor_moderate",
         "GET",

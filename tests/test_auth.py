@@ -91,7 +91,14 @@ def test_inactive_account_cannot_log_in(client):
     from market.extensions import db
 
     db.session.commit()
-    assert WRONG_LOGIN in login(client, "gone@example.org").get_data(as_text=True)
+    refused = login(client, "gone@example.org")
+    # The right password learns why; a wrong one learns nothing about the account.
+    assert refused.status_code == 200
+    assert "Akun ini dinonaktifkan" in refused.get_data(as_text=True)
+    assert WRONG_LOGIN in login(client, "gone@example.org", "not the password").get_data(
+        as_text=True
+    )
+    assert client.get("/manage/").status_code == 302
 
 
 @pytest.mark.parametrize(

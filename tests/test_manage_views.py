@@ -73,6 +73,15 @@ ROUTES = [
     Route("manage.delete", "POST", vendor_path("/delete"), STAFF, OF_THIS_MARKET),
     Route("manage.invitation", "GET", vendor_path("/invitation"), STAFF, OF_THIS_MARKET),
     Route("manage.invite", "POST", vendor_path("/invitation"), STAFF, OF_THIS_MARKET),
+    Route(
+        "manage.close",
+        "POST",
+        vendor_path("/closed"),
+        EVERYONE,
+        OWNER_AND_STAFF,
+        lambda w: {f"closed-{w.vendor.id}-note": "Libur"},
+    ),
+    Route("manage.reopen", "POST", vendor_path("/open"), EVERYONE, OWNER_AND_STAFF),
 ]
 
 

@@ -149,3 +149,80 @@ def test_posters_of_non_public_vendors_are_404(client):
     vendor = make_vendor(make_market(), published=False)
     assert client.get(vendor_url(vendor) + "poster").status_code == 404
     assert client.get(f"/pasar/{vendor.market.slug}/cetak/label/{vendor.slug}").status_code == 404
+
+
+# --- printing for the day, across the coordinator's markets -------------------------------------
+
+
+def _print(client, query: str = ""):
+    return client.get(f"/admin/print?lang=en{query}")
+
+
+def test_the_days_print_job_holds_the_stalls_published_today_in_my_markets(client):
+    from market.models import Role, StaffRole
+    from tests.factories import assign
+
+    mine, also_mine, not_mine = make_market(name="Pasar A"), make_market(), make_market()
+    coordinator = make_user(Role.COORDINATOR)
+    assign(coordinator, mine, StaffRole.COORDINATOR)
+    assign(coordinator, also_mine, StaffRole.COORDINATOR)
+    today = make_vendor(mine, business_name="Terbit Hari Ini", published_at=utcnow())
+    make_product(today, name="Amplang kepiting")
+    other = make_vendor(also_mine, business_name="Terbit Di Pasar Lain", published_at=utcnow())
+    old = make_vendor(mine, business_name="Terbit Minggu Lalu", published_at=utcnow())
+    old.published_at = utcnow() - timedelta(days=7)
+    make_vendor(mine, business_name="Masih Draf", published=False)
+    make_vendor(not_mine, business_name="Bukan Pasar Saya", published_at=utcnow())
+    db.session.commit()
+    login(client, coordinator.login)
+
+    body = _print(client).get_data(as_text=True)
+    assert body.count('class="poster ') == 2
+    assert "Terbit Hari Ini" in body and "Terbit Di Pasar Lain" in body
+    for absent in ("Terbit Minggu Lalu", "Masih Draf", "Bukan Pasar Saya"):
+        assert absent not in body
+    assert "tag-sheet" not in body  # hang tags only when asked
+
+    with_tags = _print(client, f"&market={mine.id}&tags=y").get_data(as_text=True)
+    assert with_tags.count('class="poster ') == 1 and with_tags.count('class="tag-sheet"') == 1
+    assert "Amplang kepiting" in with_tags and other.business_name not in with_tags
+
+    week = (utcnow() - timedelta(days=8)).date().isoformat()
+    ranged = _print(client, f"&first={week}").get_data(as_text=True)
+    assert ranged.count('class="poster ') == 3 and "Terbit Minggu Lalu" in ranged
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    before_today = _print(client, f"&first={week}&last={yesterday}").get_data(as_text=True)
+    assert before_today.count('class="poster ') == 1 and "Terbit Minggu Lalu" in before_today
+    # A market one does not coordinate is not a choice: the job is refused, not widened.
+    assert _print(client, f"&market={not_mine.id}").status_code == 422
+
+
+def test_a_print_range_backwards_or_too_long_is_refused_with_a_message(client):
+    from market.models import Role
+
+    login(client, make_user(Role.ADMIN).login)
+    backwards = _print(client, "&first=2026-03-10&last=2026-03-01")
+    assert backwards.status_code == 422
+    assert "The last day comes before the first." in backwards.get_data(as_text=True)
+    assert 'value="2026-03-10"' in backwards.get_data(as_text=True)  # what was typed stays
+    long = _print(client, "&first=2026-01-01&last=2026-03-01")
+    assert "At most 31 days at once." in long.get_data(as_text=True)
+    up_to_today = _print(client, f"&first={(utcnow() - timedelta(days=40)).date().isoformat()}")
+    assert "At most 31 days at once." in up_to_today.get_data(as_text=True)
+    unreadable = _print(client, "&first=kemarin")
+    assert unreadable.status_code == 422
+    assert "Not a valid date value." in unreadable.get_data(as_text=True)
+
+
+def test_the_days_print_job_stays_within_a_few_queries(client):
+    from market.models import Role
+    from tests.pages import counting_queries
+
+    market = make_market()
+    for n in range(6):
+        make_product(make_vendor(market, business_name=f"Lapak {n}", published_at=utcnow()))
+    login(client, make_user(Role.ADMIN).login)
+    with counting_queries() as statements:
+        body = _print(client, "&tags=y").get_data(as_text=True)
+    assert body.count('class="tag-sheet"') == 6
+    assert len(statements) <= 10, statements

@@ -86,6 +86,8 @@ PUBLIC = {
     "auth.login": "the way in",
     "auth.logout": "ends the session of whoever asks; nothing to protect",
     "auth.claim": "a vendor's invitation: the secret token in the link is the permission",
+    "auth.join": "a new volunteer's or coordinator's join link: the secret token is the permission",
+    "auth.reset": "a new-password link: the secret token in the link is the permission",
     "offline.manifest": "the back office's web app manifest: names and icons, no one's data",
     "offline.service_worker": "the back office's service worker script, the same for everyone",
     "offline.offline_page": "what the service worker shows without signal; fetched without cookies",
@@ -151,6 +153,7 @@ def build_world() -> World:
             select(MarketStaff.id).where(MarketStaff.user_id == spare_volunteer.id)
         ),
         "campaign": make_campaign([market], [people["volunteer"]]).id,
+        "spare_volunteer": spare_volunteer.id,
     }
     db.session.commit()
     claimable = make_vendor(market, published=False, owner=None)
@@ -257,6 +260,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("manage.invitation", "GET"): Rule(_vendor("/invitation"), STAFF, STAFF_HERE),
     ("manage.invite", "POST"): Rule(_vendor("/invitation"), STAFF, STAFF_HERE),
+    ("manage.close", "POST"): Rule(
+        _vendor("/closed"),
+        EVERYONE,
+        OWNER_AND_STAFF,
+        data=lambda w: {f"closed-{w.vendor.id}-note": "Libur"},
+    ),
+    ("manage.reopen", "POST"): Rule(_vendor("/open"), EVERYONE, OWNER_AND_STAFF),
     # --- the catalogue of a stall
     ("catalogue.products", "GET"): Rule(_vendor("/products"), EVERYONE, OWNER_AND_STAFF),
     ("catalogue.new_product", "GET"): Rule(_vendor("/products/new"), EVERYONE, OWNER_AND_STAFF),
@@ -392,6 +402,29 @@ MATRIX: dict[tuple[str, str], Rule] = {
         COORDINATORS,
         COORDINATION_HERE,
     ),
+    ("admin.print_batch", "GET"): Rule(lambda w: "/admin/print", COORDINATORS, COORDINATORS),
+    ("admin.staff_invite", "POST"): Rule(
+        _market("/staff/invite"),
+        COORDINATORS,
+        COORDINATION_HERE,
+        data=lambda w: {"role": "volunteer"},
+    ),
+    # A volunteer's account: the coordinators of their market, and admins.
+    ("admin.person", "GET"): Rule(
+        _id("/admin/people", "spare_volunteer"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("admin.person_deactivate", "POST"): Rule(
+        _id("/admin/people", "spare_volunteer", "/deactivate"),
+        COORDINATORS,
+        COORDINATION_HERE,
+        data=lambda w: {"reason": "pindah kota"},
+    ),
+    ("admin.person_reactivate", "POST"): Rule(
+        _id("/admin/people", "spare_volunteer", "/reactivate"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("admin.person_reset", "POST"): Rule(
+        _id("/admin/people", "spare_volunteer", "/reset"), COORDINATORS, COORDINATION_HERE
+    ),
     ("admin.volunteer", "GET"): Rule(
         lambda w: f"/admin/markets/{w.market.id}/volunteers/{w.people['volunteer'].id}",
         COORDINATORS,
@@ -433,6 +466,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("admin.audit", "GET"): Rule(_market("/audit"), COORDINATORS, COORDINATION_HERE),
     ("admin.vendor_export", "GET"): Rule(_admin_vendor("/data.json"), ADMIN, ADMIN),
+    ("admin.audit_all", "GET"): Rule(lambda w: "/admin/audit", ADMIN, ADMIN),
+    ("admin.audit_all_csv", "GET"): Rule(lambda w: "/admin/audit.csv", ADMIN, ADMIN),
     ("admin.vendor_erase", "GET"): Rule(_admin_vendor("/erase", "doomed_vendor"), ADMIN, ADMIN),
     ("admin.vendor_erase", "POST"): Rule(
         _admin_vendor("/erase", "doomed_vendor"),

@@ -1,9 +1,12 @@
 """Forms of the coordinators' pages. The services check the values; forms carry them."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     FormField,
     HiddenField,
@@ -13,7 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from market.forms import Form
 from market.services.audit import MAX_REASON
@@ -85,6 +88,28 @@ class StaffForm(Form):
     )
 
 
+class InviteStaffForm(Form):
+    """Who a join link is for; an admin may also invite coordinators (the view drops the
+    choice for coordinators)."""
+
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("volunteer", _l("Volunteer")),
+            SelectChoice("coordinator", _l("Coordinator")),
+        ],
+    )
+
+
+class DeactivateForm(Form):
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the account is switched off."))],
+        render_kw={"maxlength": MAX_REASON},
+        description=_l("Kept with the account and in the audit log."),
+    )
+
+
 class ReasonRequiredForm(Form):
     reason = StringField(
         _l("Reason"),
@@ -125,3 +150,64 @@ class EraseForm(Form):
     def validate_business_name(self, field) -> None:
         if _same_name(field.data or "") != _same_name(self.expected_name):
             raise ValidationError(_l("This is not the business name. Type it as shown above."))
+
+
+# A print job of more than a month of stalls is a mistake, not a day's work.
+MAX_PRINT_DAYS = 31
+
+
+class PrintForm(Form):
+    """Which stalls' posters (and hang tags) to print: a GET form, so no CSRF token; the dates
+    default to today."""
+
+    class Meta:
+        csrf = False
+
+    market = SelectField(_l("Market"), coerce=int, default=0)
+    first = DateField(_l("Published from"), validators=[Optional()])
+    last = DateField(_l("Published until"), validators=[Optional()])
+    tags = BooleanField(_l("With the hang tags of their goods"))
+    size = SelectField(
+        _l("Poster paper"),
+        choices=[SelectChoice("a5", "A5"), SelectChoice("a4", "A4")],
+        default="a5",
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def days(self) -> tuple[date, date]:
+        """The first and last day asked for: today when neither is given, up to today when
+        only the first is."""
+        last = self.last.data or self.today
+        return self.first.data or min(last, self.today), last
+
+    def validate(self, extra_validators=None) -> bool:
+        # Checked here, not on the field: an empty date still counts (as today).
+        if not super().validate(extra_validators):
+            return False
+        first, last = self.days()
+        if last < first:
+            self.last.errors.append(str(_l("The last day comes before the first.")))
+        elif (last - first).days >= MAX_PRINT_DAYS:
+            self.last.errors.append(str(_l("At most %(n)d days at once.", n=MAX_PRINT_DAYS)))
+        return not self.last.errors
+
+
+class AuditFilterForm(Form):
+    """The admins' audit log filters: a GET form (no CSRF token); the choices are set by the
+    view."""
+
+    class Meta:
+        csrf = False
+
+    market = SelectField(_l("Market"), coerce=int, default=0)
+    actor = SelectField(_l("Person"), coerce=int, default=0)
+    action = SelectField(_l("Kind of change"), default="")
+    first = DateField(_l("From"), validators=[Optional()])
+    last = DateField(_l("Until"), validators=[Optional()])
+
+    def validate_last(self, field) -> None:
+        if self.first.data and field.data and field.data < self.first.data:
+            raise ValidationError(_l("The last day comes before the first."))

@@ -3,22 +3,39 @@ export, the audit log; and, for admins, a vendor's personal data on request."""
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from market.admin.forms import (
+    AuditFilterForm,
+    DeactivateForm,
     EraseForm,
     ImportCommitForm,
     ImportForm,
+    InviteStaffForm,
     MarketForm,
+    PrintForm,
     ReasonRequiredForm,
     StaffForm,
 )
 from market.extensions import db
-from market.models import Market, MarketStaff, Product, Role, Vendor
+from market.manage.invitation_links import remember_account_link, shown_account_link
+from market.models import LinkPurpose, Market, MarketStaff, Product, Role, User, Vendor
 from market.permissions import (
+    can_manage_account,
     can_manage_market,
     can_moderate_product,
     can_moderate_vendor,
@@ -28,14 +45,22 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import exports, hours, imports, privacy, reports
+from market.services import account_links, accounts, exports, hours, imports, privacy, reports
 from market.services.audit import security_event
-from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
+from market.services.audit_log import (
+    ACTION_LABELS,
+    AuditFilters,
+    all_actors,
+    all_markets_page,
+    audit_page,
+    readable_changes,
+)
 from market.services.errors import DomainError, Invalid
 from market.services.markets import create_market, update_market
 from market.services.moderation import hide_product, hide_vendor, unhide_product
 from market.services.staff import assign_staff, market_staff, unassign_staff
 from market.services.vendors import InvalidFields, restore_vendor
+from market.storefront import printing
 from market.web import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -140,7 +165,109 @@ def staff(market_id: int):
         else:
             flash(_("%(name)s is assigned to this market.", name=assigned.user.name), "success")
             return redirect(url_for(".staff", market_id=market.id))
-    return render_template("admin/staff.html", market=market, form=form, staff=market_staff(market))
+    return render_template(
+        "admin/staff.html",
+        market=market,
+        form=form,
+        staff=market_staff(market),
+        invite_form=_invite_form(),
+        join_links=[
+            (role, shown)
+            for role in (Role.VOLUNTEER, Role.COORDINATOR)
+            if (shown := shown_account_link(_join_key(market, role), LinkPurpose.JOIN))
+        ],
+    )
+
+
+def _join_key(market: Market, role: Role) -> str:
+    return f"join-{market.id}-{role}"
+
+
+def _invite_form() -> InviteStaffForm:
+    form = InviteStaffForm()
+    if not is_admin(current_user):
+        del form.role
+    return form
+
+
+@bp.route("/markets/<int:market_id>/staff/invite", methods=["POST"])
+@coordinator_required
+def staff_invite(market_id: int):
+    """A single-use link with which a new volunteer (from an admin, also a coordinator) makes
+    their own account, assigned to this market."""
+    market = _market(market_id)
+    form = _invite_form()
+    if not form.validate_on_submit():
+        abort(400)
+    role = Role(form.role.data) if form.role is not None else Role.VOLUNTEER
+    try:
+        made = account_links.create_join_link(market, role, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        remember_account_link(_join_key(market, role), made.token)
+        flash(_("The link is ready: send it on WhatsApp or let the person scan it."), "success")
+    return redirect(url_for(".staff", market_id=market.id) + "#invite-title")
+
+
+def _person(user_id: int) -> User:
+    return load_or_404(User, user_id, can_manage_account)
+
+
+def _reset_key(person: User) -> str:
+    return f"reset-{person.id}"
+
+
+@bp.route("/people/<int:user_id>")
+@coordinator_required
+def person(user_id: int):
+    """One account: switched on or off (with the reason), and a new-password link."""
+    person = _person(user_id)
+    return render_template(
+        "admin/person.html",
+        person=person,
+        form=DeactivateForm(),
+        reset=shown_account_link(_reset_key(person), LinkPurpose.RESET),
+    )
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+@coordinator_required
+def person_deactivate(user_id: int):
+    person = _person(user_id)
+    form = DeactivateForm()
+    if form.validate_on_submit():
+        try:
+            accounts.deactivate(person, actor=current_user, reason=form.reason.data)
+        except DomainError as error:
+            form.reason.errors = [str(error)]
+        else:
+            flash(_("%(name)s is switched off and logged out.", name=person.name), "success")
+            return redirect(url_for(".person", user_id=person.id))
+    # What was typed stays in the form, with the error beside it.
+    return render_template("admin/person.html", person=person, form=form, reset=None), 422
+
+
+@bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
+@coordinator_required
+def person_reactivate(user_id: int):
+    person = _person(user_id)
+    accounts.reactivate(person, actor=current_user)
+    flash(_("%(name)s can log in again.", name=person.name), "success")
+    return redirect(url_for(".person", user_id=person.id))
+
+
+@bp.route("/people/<int:user_id>/reset", methods=["POST"])
+@coordinator_required
+def person_reset(user_id: int):
+    person = _person(user_id)
+    try:
+        made = account_links.create_reset_link(person, actor=current_user)
+    except DomainError as error:
+        flash(str(error), "error")
+    else:
+        remember_account_link(_reset_key(person), made.token)
+    return redirect(url_for(".person", user_id=person.id) + "#reset-title")
 
 
 @bp.route("/markets/<int:market_id>/staff/<int:staff_id>/remove", methods=["POST"])
@@ -176,6 +303,31 @@ def volunteer(market_id: int, user_id: int):
         drafts=reports.open_drafts(market, user_id),
         follow_ups={v.id for v in reports.follow_ups(market, user_id)},
     )
+
+
+@bp.route("/print")
+@coordinator_required
+def print_batch():
+    """Posters, and hang tags if asked, of every stall published today (or between two days)
+    in the markets one coordinates, or one of them: one document for one print job."""
+    markets = manageable_markets(current_user)
+    form = PrintForm(request.args, today=reports.local_today())
+    form.market.choices = [SelectChoice(0, _("All my markets"))] + [
+        SelectChoice(m.id, m.name) for m in markets
+    ]
+    stalls = []
+    if form.validate():
+        first, last = form.first.data, form.last.data = form.days()
+        chosen = [m for m in markets if m.id == form.market.data] or markets
+        stalls = printing.published_between(
+            chosen, first, last, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+        )
+    response = Response(
+        render_template("admin/print.html", form=form, stalls=stalls, size=form.size.data or "a5"),
+        200 if not form.errors else 422,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/markets/<int:market_id>/moderation")
@@ -360,6 +512,70 @@ def audit(market_id: int):
         record=request.args.get("record", ""),
         labels=ACTION_LABELS,
         changes=readable_changes,
+    )
+
+
+def _audit_filters() -> tuple[AuditFilterForm, AuditFilters | None]:
+    """The admins' filter form from the address, and the filters it gives (None when a
+    value is refused: the form shows why)."""
+    form = AuditFilterForm(request.args)
+    form.market.choices = [SelectChoice(0, _("All markets"))] + [
+        SelectChoice(m.id, m.name) for m in manageable_markets(current_user)
+    ]
+    form.actor.choices = [SelectChoice(0, _("Everyone"))] + [
+        SelectChoice(p.id, f"{p.name} ({p.login})") for p in all_actors()
+    ]
+    kinds = (SelectChoice(action, str(label)) for action, label in ACTION_LABELS.items())
+    form.action.choices = [
+        SelectChoice("", _("Every kind")),
+        *sorted(kinds, key=lambda choice: choice.label.casefold()),
+    ]
+    if not form.validate():
+        return form, None
+    return form, AuditFilters(
+        market_id=form.market.data or None,
+        actor_id=form.actor.data or None,
+        action=form.action.data or None,
+        first=form.first.data,
+        last=form.last.data,
+    )
+
+
+@bp.route("/audit")
+@admin_required
+def audit_all():
+    """Every market's audit log for admins, filtered by market, person, kind and days."""
+    form, filters = _audit_filters()
+    log = None
+    if filters is not None:
+        log = all_markets_page(
+            filters,
+            timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+            page=page_number(),
+            per_page=AUDIT_PER_PAGE,
+        )
+    return render_template(
+        "admin/audit_all.html", form=form, log=log, labels=ACTION_LABELS, changes=readable_changes
+    ), (200 if log is not None else 422)
+
+
+@bp.route("/audit.csv")
+@admin_required
+def audit_all_csv():
+    _form, filters = _audit_filters()
+    if filters is None:
+        return redirect(url_for(".audit_all", **request.args))
+    security_event("export", current_user, what="audit.csv")
+    data = exports.export_audit(
+        filters, timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"], delimiter=_delimiter()
+    )
+    filename = f"pasar-audit-{reports.local_today().isoformat()}.csv"
+    return Response(
+        data,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Type": "text/csv; charset=utf-8",
+        },
     )
 
 

@@ -48,3 +48,19 @@ class ChangePasswordForm(SetPasswordForm):
         validators=[REQUIRED, _at_most(256)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class JoinForm(SetPasswordForm):
+    """A new volunteer or coordinator makes their own account from a join link."""
+
+    name = StringField(
+        _l("Your name"),
+        validators=[REQUIRED, _at_most(120)],
+        render_kw={"autocomplete": "name"},
+    )
+    login = StringField(
+        _l("Email or WhatsApp number"),
+        validators=[REQUIRED, _at_most(254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+        description=_l("You log in with it."),
+    )

@@ -18,13 +18,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from market.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from market.auth.forms import ChangePasswordForm, JoinForm, LoginForm, SetPasswordForm
 from market.extensions import db, limiter, login_manager
-from market.models import User
+from market.models import LinkPurpose, User
 from market.permissions import login_required
-from market.services import accounts, invitations
+from market.services import account_links, accounts, invitations
 from market.services.audit import security_event
 from market.services.errors import Invalid, NotFound
+from market.services.vendors import InvalidFields
 from market.services.whatsapp import display_phone
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -103,7 +104,12 @@ def _failed(response) -> bool:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.login.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data)
+        except accounts.SwitchedOff as error:
+            security_event("login_refused_switched_off", None, ip=request.remote_addr)
+            flash(str(error), "error")
+            return render_template("auth/login.html", form=form)
         if user is not None:
             session.clear()
             login_user(user)
@@ -193,3 +199,74 @@ def claim(token: str):
     # The token is in the path: no Referer may carry it to another site.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _start_session(user: User, via: str) -> None:
+    session.clear()
+    login_user(user)
+    session["started"] = session["seen"] = int(time.time())
+    security_event("login", user, via=via)
+
+
+def _token_page(template: str, status: int, **context):
+    response = make_response(render_template(template, **context), status)
+    # The token is in the path: no Referer may carry it to another site.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/gabung/<token>", methods=["GET", "POST"])
+@limiter.limit(CLAIM_FAILURE_LIMIT, deduct_when=lambda response: response.status_code == 404)
+def join(token: str):
+    """A new volunteer or coordinator makes their account from the link their coordinator sent."""
+    link = account_links.find_usable(token, LinkPurpose.JOIN)
+    form = JoinForm()
+    if link is not None and form.validate_on_submit():
+        try:
+            user = account_links.join(
+                token, name=form.name.data, login=form.login.data, password=form.password.data
+            )
+        except NotFound:
+            link = None
+        except InvalidFields as error:
+            for name, message in error.errors.items():
+                getattr(form, name).errors.append(str(message))
+        else:
+            _start_session(user, "join link")
+            flash(
+                _("Welcome to %(market)s. You are logged in.", market=link.market.name), "success"
+            )
+            return redirect(home_for(user))
+    if link is None:
+        security_event("account_link_refused", None, ip=request.remote_addr)
+    return _token_page("auth/join.html", 200 if link else 404, form=form, link=link)
+
+
+@bp.route("/sandi-baru/<token>", methods=["GET", "POST"])
+@limiter.limit(CLAIM_FAILURE_LIMIT, deduct_when=lambda response: response.status_code == 404)
+def reset(token: str):
+    """Set a new password with the link a coordinator or volunteer made."""
+    link = account_links.find_usable(token, LinkPurpose.RESET)
+    form = SetPasswordForm()
+    if link is not None and form.validate_on_submit():
+        try:
+            user = account_links.reset(token, form.password.data)
+        except NotFound:
+            link = None
+        except Invalid as error:
+            form.password.errors.append(str(error))
+        else:
+            _start_session(user, "reset link")
+            flash(_("Your password is changed."), "success")
+            return redirect(home_for(user))
+    if link is None:
+        security_event("account_link_refused", None, ip=request.remote_addr)
+    return _token_page(
+        "auth/reset.html",
+        200 if link else 404,
+        form=form,
+        link=link,
+        login=(display_phone(link.user.phone) if link.user.phone else link.user.login)
+        if link
+        else "",
+    )

@@ -4,6 +4,7 @@ carry them (with HTML limits so a phone stops the typing at the right length).""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -75,3 +76,18 @@ class ReasonForm(Form):
     """A button with an optional reason: hide, delete, withdraw consent."""
 
     reason = StringField(_l("Reason (optional)"), render_kw={"maxlength": MAX_REASON})
+
+
+class ClosedForm(Form):
+    """A vendor closes the stall for today or until a day; the note is for shoppers."""
+
+    until = DateField(
+        _l("Closed until (this day included)"),
+        validators=[Optional()],
+        description=_l("Leave empty for today only."),
+    )
+    note = StringField(
+        _l("Note for shoppers (optional)"),
+        render_kw={"maxlength": 160},
+        description=_l("For example: back on Monday, or orders still on WhatsApp."),
+    )

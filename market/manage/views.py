@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from market.manage.forms import ConsentForm, ReasonForm, VendorForm
+from market.manage.forms import ClosedForm, ConsentForm, ReasonForm, VendorForm
 from market.manage.invitation_links import remember_invitation, shown_invitation
 from market.models import Vendor, utcnow
 from market.permissions import (
@@ -43,13 +43,16 @@ from market.services.contacts import clicks_by_vendor
 from market.services.errors import DomainError, NotReady
 from market.services.moderation import hide_vendor, publish_vendor, unpublish_vendor
 from market.services.readiness import missing_for_publish, progress, vendor_checklist
+from market.services.reports import local_today
 from market.services.vendor_list import MISSING_FILTERS, STATUS_FILTERS, list_vendors
 from market.services.vendors import (
     DuplicateVendor,
     InvalidFields,
+    close_stall,
     delete_vendor,
     owned_stalls,
     register_vendor,
+    reopen_stall,
     update_vendor,
 )
 from market.services.whatsapp import display_phone
@@ -146,19 +149,53 @@ def vendor_new():
     return render_template("manage/vendor_form.html", form=form, duplicates=duplicates, vendor=None)
 
 
-def _vendor_home(vendors: list[Vendor]):
-    """A vendor's own page: their goods, in plain words; the checklist is the volunteers'."""
+def _vendor_home(vendors: list[Vendor], sent: tuple[int, ClosedForm] | None = None):
+    """A vendor's own page: their goods, in plain words; the checklist is the volunteers'.
+    `sent` is a stall's closing form sent back with its errors."""
     stalls = [
         {
             "vendor": vendor,
             "products": products.list_products(vendor),
             "deleted": products.deleted_products(vendor),
+            "closed_form": sent[1]
+            if sent and sent[0] == vendor.id
+            else ClosedForm(prefix=f"closed-{vendor.id}", formdata=None),
         }
         for vendor in vendors
     ]
     return render_template(
-        "manage/vendor_home.html", stalls=stalls, withdraw_form=ReasonForm(prefix="withdraw")
+        "manage/vendor_home.html",
+        stalls=stalls,
+        withdraw_form=ReasonForm(prefix="withdraw"),
+        today=local_today(),
     )
+
+
+@bp.route("/vendors/<int:vendor_id>/closed", methods=["POST"])
+@login_required
+def close(vendor_id: int):
+    """The vendor says the stall is closed today, or until a day, with a note for shoppers."""
+    vendor = load_or_404(Vendor, vendor_id, can_edit_vendor)
+    form = ClosedForm(prefix=f"closed-{vendor.id}")
+    if form.validate_on_submit():
+        try:
+            close_stall(vendor, actor=current_user, until=form.until.data, note=form.note.data)
+        except InvalidFields as error:
+            form.show_errors(error.errors)
+        else:
+            flash(_("Shoppers now see that your stall is closed."), "success")
+            return redirect(url_for(".home") + f"#stall-{vendor.id}")
+    stalls = owned_stalls(current_user) if is_vendor(current_user) else [vendor]
+    return _vendor_home(stalls, sent=(vendor.id, form)), 422
+
+
+@bp.route("/vendors/<int:vendor_id>/open", methods=["POST"])
+@login_required
+def reopen(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_edit_vendor)
+    reopen_stall(vendor, actor=current_user)
+    flash(_("Shoppers now see that your stall is open."), "success")
+    return redirect(url_for(".home") + f"#stall-{vendor.id}")
 
 
 @bp.route("/vendors/<int:vendor_id>")

@@ -8,10 +8,11 @@ from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
 from market.models.product import Availability, PriceKind, Product
 from market.models.synonym import Synonym
-from market.models.user import Invitation, Role, User
+from market.models.user import AccountLink, Invitation, LinkPurpose, Role, User
 from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
 
 __all__ = [
+    "AccountLink",
     "AuditEvent",
     "Availability",
     "Campaign",
@@ -20,6 +21,7 @@ __all__ = [
     "ContactClick",
     "IdempotencyKey",
     "Invitation",
+    "LinkPurpose",
     "Market",
     "MarketStaff",
     "Photo",

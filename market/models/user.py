@@ -1,4 +1,5 @@
-"""People who log in, and the invitations that let a vendor claim an account."""
+"""People who log in, the invitations that let a vendor claim an account, and the links that
+let staff join a market or anyone set a new password."""
 
 import enum
 from datetime import datetime
@@ -12,7 +13,7 @@ from market.extensions import db
 from market.models.base import TimestampMixin, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
-    from market.models.market import MarketStaff
+    from market.models.market import Market, MarketStaff
     from market.models.vendor import Vendor
 
 
@@ -39,12 +40,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on logout, password change and deactivation: older session cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Switched off by a coordinator or admin, with their reason; `active` is what logins check.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str] = mapped_column(String(255), default="")
+    deactivated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     staff_assignments: Mapped[list["MarketStaff"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
     vendors: Mapped[list["Vendor"]] = relationship(
         back_populates="owner", foreign_keys="Vendor.owner_id"
+    )
+    deactivated_by: Mapped["User | None"] = relationship(
+        remote_side=[id], foreign_keys=[deactivated_by_id]
     )
 
     @property
@@ -76,6 +84,37 @@ class Invitation(db.Model):
 
     vendor: Mapped["Vendor"] = relationship()
     created_by: Mapped[User] = relationship()
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class LinkPurpose(enum.StrEnum):
+    JOIN = "join"  # a new volunteer or coordinator creates their account
+    RESET = "reset"  # an existing account gets a new password
+
+
+class AccountLink(db.Model):
+    """A single-use, expiring link made by a coordinator or admin (or a volunteer, for a
+    vendor's password); like an invitation, only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(str_enum(LinkPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # RESET: the account; JOIN: the account the link created, once used.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # JOIN: the role and the market the new account is assigned to.
+    role: Mapped[Role | None] = mapped_column(str_enum(Role))
+    market_id: Mapped[int | None] = mapped_column(ForeignKey("market.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    market: Mapped["Market | None"] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and self.revoked_at is None and now < self.expires_at

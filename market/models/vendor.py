@@ -73,6 +73,9 @@ class Vendor(TimestampMixin, db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Closed today" or for a holiday: shown to shoppers up to and including this local date.
+    closed_until: Mapped[date | None] = mapped_column(Date)
+    closed_note: Mapped[str] = mapped_column(String(160), default="")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -109,6 +112,9 @@ class Vendor(TimestampMixin, db.Model):
         if self.stall_number:
             parts.append(f"No. {self.stall_number}")
         return " ".join(parts)
+
+    def closed_on(self, today: date) -> bool:
+        return self.closed_until is not None and today <= self.closed_until
 
     @property
     def has_consent(self) -> bool:

@@ -13,8 +13,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from market import text
 from market.extensions import db
 from market.models import Market, MarketStaff, Role, StaffRole, User, utcnow
-from market.services.audit import security_event
-from market.services.errors import Invalid
+from market.permissions import can_manage_account
+from market.services.audit import record, security_event
+from market.services.errors import Forbidden, Invalid
 
 # scrypt with N=2^15, r=8, p=3: one of OWASP's recommended minimum settings, using 32 MiB.
 PASSWORD_METHOD = "scrypt:32768:8:3"  # noqa: S105 - hashing parameters
@@ -91,19 +92,30 @@ class WrongPassword(Invalid):
     """The password typed to confirm a change is not the account's."""
 
 
+class SwitchedOff(Invalid):
+    """The login and password are right, but a coordinator switched the account off."""
+
+
+SWITCHED_OFF = _l("This account is switched off. Ask the coordinator of your market.")
+MAX_REASON = 255
+
+
 def _password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password) and user.active
 
 
 def authenticate(login: str, password: str) -> User | None:
     """Log in: the user if login and password match an active account, else None (always the
-    same cost). Records the time of the login."""
+    same cost). Records the time of the login. Raises SwitchedOff only to whoever knows the
+    password, so a switched-off account is not revealed to someone guessing."""
     user = find_by_login(login)
     if user is None or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    if not _password_matches(user, password):
+    if not check_password_hash(user.password_hash, password):
         return None
+    if not user.active:
+        raise SwitchedOff(SWITCHED_OFF)
     user.last_login_at = utcnow()
     db.session.commit()
     return user
@@ -132,6 +144,47 @@ def end_sessions(user: User) -> None:
     db.session.commit()
 
 
+def deactivate(person: User, *, actor: User, reason: str) -> None:
+    """Switch an account off: its sessions end at their next request, its logins are refused
+    with a message, and its stalls stay as they are. Needs a reason, kept with the account."""
+    if not can_manage_account(actor, person):
+        raise Forbidden(_l("You cannot switch off this account."))
+    reason = text.one_line(reason)[:MAX_REASON]
+    if not reason:
+        raise Invalid(_l("Say why the account is switched off."))
+    if not person.active:
+        return
+    person.active = False
+    person.deactivated_at = utcnow()
+    person.deactivated_reason = reason
+    person.deactivated_by_id = actor.id
+    person.session_version += 1
+    record(actor, "user.deactivate", person, {"active": [True, False]}, reason=reason)
+    db.session.commit()
+    security_event("account_deactivated", actor, user=person.id)
+
+
+def reactivate(person: User, *, actor: User) -> None:
+    """Switch an account on again; the person logs in with their old password."""
+    if not can_manage_account(actor, person):
+        raise Forbidden(_l("You cannot switch on this account."))
+    if person.active:
+        return
+    record(
+        actor,
+        "user.reactivate",
+        person,
+        {"active": [False, True]},
+        reason=person.deactivated_reason,
+    )
+    person.active = True
+    person.deactivated_at = None
+    person.deactivated_reason = ""
+    person.deactivated_by_id = None
+    db.session.commit()
+    security_event("account_reactivated", actor, user=person.id)
+
+
 def create_user(
     *,
     role: Role,
@@ -142,6 +195,23 @@ def create_user(
     market: Market | None = None,
 ) -> User:
     """Create an account, optionally assigned to a market as staff."""
+    user = new_user(
+        role=role, name=name, email=email, phone=phone, password=password, market=market
+    )
+    db.session.commit()
+    return user
+
+
+def new_user(
+    *,
+    role: Role,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str | None = None,
+    market: Market | None = None,
+) -> User:
+    """The account create_user makes, added to the session for the caller to commit."""
     if not email and not phone:
         raise Invalid(_l("Give an email address or a phone number."))
     user = User(
@@ -160,7 +230,7 @@ def create_user(
     db.session.add(user)
     if market is not None and role in (Role.COORDINATOR, Role.VOLUNTEER):
         db.session.add(MarketStaff(market=market, user=user, role=StaffRole(role.value)))
-    db.session.commit()
+    db.session.flush()
     return user
 
 

@@ -1,8 +1,11 @@
 """The audit log as coordinators read it: a market's events, filtered by person or record,
-with readable names for actions, fields and records. The writer is audit.record()."""
+with readable names for actions, fields and records; and as admins read it, across markets,
+filtered by market, person, kind of change and days. The writer is audit.record()."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select
@@ -62,6 +65,13 @@ ACTION_LABELS = {
     "staff.assign": _l("assigned to the market"),
     "staff.remove": _l("removed from the market"),
     "user.create": _l("created the account"),
+    "user.deactivate": _l("switched off the account of"),
+    "user.reactivate": _l("switched on again the account of"),
+    "user.reset_link": _l("made a new-password link for"),
+    "user.reset_password": _l("set a new password with a link:"),
+    "staff.invite": _l("made a join link for"),
+    "vendor.close": _l("marked as closed"),
+    "vendor.reopen": _l("marked as open again"),
 }
 RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
 
@@ -107,6 +117,12 @@ COMMON_FIELD_LABELS = {
     "deleted_at": _l("Deleted"),
     "verified_at": _l("Verified"),
     "reason": _l("Reason"),
+    "active": _l("Can log in"),
+    "closed_until": _l("Closed until"),
+    "closed_note": _l("Note for shoppers"),
+    "expires_at": _l("Link works until"),
+    "login": _l("Login"),
+    "invitation": _l("Invitation"),
 }
 # Stored values in the words the pages use for them ("in_stock" reads "In stock").
 VALUE_LABELS = {
@@ -299,3 +315,96 @@ def vendor_of_products(events: list[AuditEvent]) -> dict[int, int]:
     return dict(
         db.session.execute(select(Product.id, Product.vendor_id).where(Product.id.in_(ids))).all()
     )
+
+
+# --- across markets, for admins -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What an admin narrows the log to; None means any."""
+
+    market_id: int | None = None
+    actor_id: int | None = None
+    action: str | None = None
+    first: date | None = None
+    last: date | None = None
+
+
+def _utc_start(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(timezone)).astimezone(UTC)
+
+
+def all_markets_query(filters: AuditFilters, timezone: str) -> Select:
+    """Events of every market (and those of no market: accounts), newest first."""
+    query = (
+        select(AuditEvent)
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if filters.market_id is not None:
+        query = query.where(AuditEvent.market_id == filters.market_id)
+    if filters.actor_id is not None:
+        query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.action is not None:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.first is not None:
+        query = query.where(AuditEvent.created_at >= _utc_start(filters.first, timezone))
+    if filters.last is not None:
+        end = _utc_start(filters.last + timedelta(days=1), timezone)
+        query = query.where(AuditEvent.created_at < end)
+    return query
+
+
+@dataclass(frozen=True)
+class AllMarketsPage:
+    page: Any  # flask_sqlalchemy.pagination.Pagination of AuditEvent
+    names: dict[tuple[str, int], str]
+    markets: dict[int, str]
+
+
+def all_markets_page(
+    filters: AuditFilters, *, timezone: str, page: int, per_page: int
+) -> AllMarketsPage:
+    pagination = db.paginate(
+        all_markets_query(filters, timezone),
+        page=max(page, 1),
+        per_page=per_page,
+        max_per_page=per_page,
+        error_out=False,
+    )
+    events = list(pagination.items)
+    return AllMarketsPage(pagination, record_names(events), market_names(events))
+
+
+def market_names(events: list[AuditEvent]) -> dict[int, str]:
+    ids = {event.market_id for event in events if event.market_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Market.id, Market.name).where(Market.id.in_(ids))).all())
+
+
+def all_actors() -> list[User]:
+    """Everyone who ever changed something, for the person filter."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None))))
+            .order_by(User.name)
+        )
+    )
+
+
+def describe_change(change: Change) -> str:
+    """One change in a line of text, as the page shows it: "Availability: In stock → Sold out"."""
+
+    def text(value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "—"
+        return str(value)
+
+    if change.pair:
+        return f"{change.label}: {text(change.old)} → {text(change.new)}"
+    return f"{change.label}: {text(change.new)}"

@@ -12,11 +12,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from market.extensions import db
 from market.models import Market, Photo, Product, Vendor
+from market.services.audit_log import (
+    ACTION_LABELS,
+    AuditFilters,
+    all_markets_query,
+    describe_change,
+    market_names,
+    readable_changes,
+    record_names,
+)
 from market.services.imports import BOM, IMPORT_COLUMNS, runs_as_formula
 from market.services.whatsapp import display_phone
 
@@ -187,3 +197,43 @@ def export_products(market: Market, delimiter: str = ",") -> bytes:
         for product in products
     )
     return csv_bytes(PRODUCT_EXPORT_COLUMNS, rows, delimiter)
+
+
+# More than a year of a busy city's changes; a bigger export is narrowed with the filters.
+MAX_AUDIT_ROWS = 100_000
+
+
+def export_audit(filters: AuditFilters, *, timezone: str, delimiter: str = ",") -> bytes:
+    """The filtered audit log in the reader's language: when (local time), market, person,
+    what they did, to which record, the changes and the reason."""
+    events = db.session.scalars(all_markets_query(filters, timezone).limit(MAX_AUDIT_ROWS)).all()
+    names, markets = record_names(events), market_names(events)
+    header = [
+        str(label)
+        for label in (
+            _l("When"),
+            _l("Market"),
+            _l("Person"),
+            _l("Login"),
+            _l("Change"),
+            _l("Record"),
+            _l("What changed"),
+            _l("Reason"),
+        )
+    ]
+    rows = (
+        [
+            _local(event.created_at),
+            markets.get(event.market_id, ""),
+            event.actor.name if event.actor else "",
+            event.actor.login if event.actor else "",
+            str(ACTION_LABELS.get(event.action, event.action)),
+            names.get(
+                (event.record_type, event.record_id), f"{event.record_type} #{event.record_id}"
+            ),
+            "; ".join(describe_change(change) for change in readable_changes(event)),
+            event.reason,
+        ]
+        for event in events
+    )
+    return csv_bytes(header, rows, delimiter)

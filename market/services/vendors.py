@@ -3,6 +3,7 @@ soft delete and restore. Every change is audited in the same commit."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,7 @@ from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
 from market.services.fields import read_text, too_long
 from market.services.invitations import revoke_open
+from market.services.reports import local_today
 from market.services.slugs import slugify, unique_slug
 from market.services.soft_delete import check_live_vendor
 
@@ -319,3 +321,41 @@ def restore_vendor(vendor: Vendor, *, actor: User) -> None:
     record(actor, "vendor.restore", vendor, {"deleted_at": [vendor.deleted_at, None]})
     vendor.deleted_at = None
     commit_versioned()
+
+
+# A stall closes for a day, a holiday or Lebaran: longer than that, a volunteer hides it.
+MAX_CLOSED_DAYS = 60
+MAX_CLOSED_NOTE = 160
+
+
+def close_stall(vendor: Vendor, *, actor: User, until: date | None, note: str = "") -> None:
+    """Tell shoppers the stall is closed up to and including ``until`` (today when None),
+    with an optional note; the stall, market and product pages say so until that day ends."""
+    check_live_vendor(vendor)
+    today = local_today()
+    until = until or today
+    errors = {}
+    if until < today:
+        errors["until"] = _l("Choose today or a later day.")
+    elif until > today + timedelta(days=MAX_CLOSED_DAYS):
+        errors["until"] = _l("At most %(n)d days ahead.", n=MAX_CLOSED_DAYS)
+    note = read_text({"note": note}, "note", errors)
+    if len(note) > MAX_CLOSED_NOTE:
+        errors["note"] = too_long(MAX_CLOSED_NOTE, len(note))
+    if errors:
+        raise InvalidFields(errors)
+    changes = changes_of(vendor, {"closed_until": until, "closed_note": note})
+    if not changes:
+        return
+    vendor.closed_until, vendor.closed_note = until, note
+    record(actor, "vendor.close", vendor, changes)
+    db.session.commit()
+
+
+def reopen_stall(vendor: Vendor, *, actor: User) -> None:
+    """Open again before the day set: the notice goes at once."""
+    if vendor.closed_until is None:
+        return
+    record(actor, "vendor.reopen", vendor, {"closed_until": [vendor.closed_until, None]})
+    vendor.closed_until, vendor.closed_note = None, ""
+    db.session.commit()

@@ -38,6 +38,30 @@ def vendors_to_print(market: Market, day: date | None, timezone: str) -> tuple[l
     return list(vendors), waiting
 
 
+def published_between(
+    markets: list[Market], first: date, last: date, timezone: str
+) -> list[tuple[Vendor, list[Product]]]:
+    """The public stalls of these markets first published between two local days (both
+    included), market by market in walking order, each with the public products of its hang
+    tags."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time.min, zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
+    vendors = db.session.scalars(
+        select(Vendor)
+        .join(Market)
+        .where(
+            Vendor.market_id.in_([market.id for market in markets]),
+            Vendor.is_public,
+            Vendor.published_at >= start,
+            Vendor.published_at < end,
+        )
+        .options(selectinload(Vendor.market))
+        .order_by(Market.name, *stall_order())
+    ).all()
+    return [(vendor, tag_products(vendor)) for vendor in vendors]
+
+
 def directory(market: Market) -> list[tuple[str, list[Vendor]]]:
     """All public stalls of a market in walking order, grouped by block."""
     vendors = db.session.scalars(
