@@ -6,6 +6,7 @@ from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
 from market.models.product import Availability, PriceKind, Product
+from market.models.stats import ListSend, PageView
 from market.models.synonym import Synonym
 from market.models.user import Invitation, Role, User
 from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
@@ -17,8 +18,10 @@ __all__ = [
     "ContactClick",
     "IdempotencyKey",
     "Invitation",
+    "ListSend",
     "Market",
     "MarketStaff",
+    "PageView",
     "Photo",
     "PriceKind",
     "Product",
