@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from market.manage.views import bp as manage_bp
     from market.offline.views import bp as offline_bp
     from market.quick.views import bp as quick_bp
+    from market.shopping.views import bp as shopping_bp
     from market.storefront.views import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(quick_bp)
+    app.register_blueprint(shopping_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(api_bp)

@@ -7,6 +7,7 @@ from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
 from market.models.product import Availability, PriceKind, Product
+from market.models.stats import ListSend, PageView
 from market.models.synonym import Synonym
 from market.models.user import AccountLink, Invitation, LinkPurpose, Role, User
 from market.models.vendor import ContactClick, QrisCode, Vendor, VendorStatus
@@ -22,8 +23,10 @@ __all__ = [
     "IdempotencyKey",
     "Invitation",
     "LinkPurpose",
+    "ListSend",
     "Market",
     "MarketStaff",
+    "PageView",
     "Photo",
     "PriceKind",
     "Product",

@@ -1,11 +1,12 @@
-"""Shoppers reaching vendors: daily WhatsApp taps per vendor and product, nothing personal."""
+"""Shoppers reaching vendors: daily WhatsApp taps and shopping-list sends per vendor and
+product, nothing personal."""
 
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
 from market.extensions import db
-from market.models import ContactClick, Product, Vendor
+from market.models import ContactClick, ListSend, Product, Vendor
 from market.models.base import utcnow
 
 
@@ -13,22 +14,31 @@ def today() -> date:
     return utcnow().date()
 
 
-def record_click(vendor: Vendor, product: Product | None = None) -> None:
-    """Add one tap to today's count (a row per vendor, product and day)."""
-    product_id = product.id if product is not None else None
-    day = today()
+def _bump(counts, vendor_id: int, product_id: int | None, day: date) -> None:
+    """One more in the day's row of a daily count (a row per vendor, product and day)."""
     matches = (
-        ContactClick.vendor_id == vendor.id,
-        ContactClick.day == day,
-        ContactClick.product_id.is_(None)
-        if product_id is None
-        else ContactClick.product_id == product_id,
+        counts.vendor_id == vendor_id,
+        counts.day == day,
+        counts.product_id.is_(None) if product_id is None else counts.product_id == product_id,
     )
-    result = db.session.execute(
-        update(ContactClick).where(*matches).values(count=ContactClick.count + 1)
-    )
+    result = db.session.execute(update(counts).where(*matches).values(count=counts.count + 1))
     if result.rowcount == 0:
-        db.session.add(ContactClick(vendor_id=vendor.id, product_id=product_id, day=day, count=1))
+        db.session.add(counts(vendor_id=vendor_id, product_id=product_id, day=day, count=1))
+
+
+def record_click(vendor: Vendor, product: Product | None = None) -> None:
+    """Add one tap to today's count."""
+    _bump(ContactClick, vendor.id, product.id if product is not None else None, today())
+    db.session.commit()
+
+
+def record_list_send(vendor: Vendor, products: list[Product]) -> None:
+    """A shopping list sent to a stall: a WhatsApp contact about each product in it, and one
+    list send each, counted apart so that the stall sees which goods people order together."""
+    day = today()
+    for product in products:
+        _bump(ContactClick, vendor.id, product.id, day)
+        _bump(ListSend, vendor.id, product.id, day)
     db.session.commit()
 
 

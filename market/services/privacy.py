@@ -13,6 +13,8 @@ from market.models import (
     AuditEvent,
     ContactClick,
     Invitation,
+    ListSend,
+    PageView,
     Photo,
     Product,
     QrisCode,
@@ -114,7 +116,8 @@ def erase_vendor(vendor: Vendor, *, actor: User) -> None:
             )
         )
     )
-    db.session.execute(delete(ContactClick).where(ContactClick.vendor_id == vendor_id))
+    for counts in (ContactClick, ListSend, PageView):
+        db.session.execute(delete(counts).where(counts.vendor_id == vendor_id))
     db.session.execute(delete(Invitation).where(Invitation.vendor_id == vendor_id))
     db.session.execute(delete(QrisCode).where(QrisCode.vendor_id == vendor_id))
     db.session.execute(delete(VlogLink).where(VlogLink.vendor_id == vendor_id))
