@@ -2,7 +2,7 @@
 pages (the stall's page, or one product's), beside the WhatsApp taps already counted.
 
 Revision ID: 0009_page_views
-Revises: 0006_goods_for_channels
+Revises: 0008_photo_masters
 Create Date: 2027-02-01 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_page_views"
-down_revision = "0006_goods_for_channels"
+down_revision = "0008_photo_masters"
 branch_labels = None
 depends_on = None
 

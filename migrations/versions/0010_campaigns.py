@@ -2,7 +2,7 @@
 published, products with a photo) and the volunteers of its team.
 
 Revision ID: 0010_campaigns
-Revises: 0006_goods_for_channels
+Revises: 0009_page_views
 Create Date: 2027-01-27 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_campaigns"
-down_revision = "0006_goods_for_channels"
+down_revision = "0009_page_views"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ a new volunteer or coordinator join a market, or anyone set a new password; and 
 "closed until" date with a note for shoppers.
 
 Revision ID: 0011_account_status
-Revises: 0006_goods_for_channels
+Revises: 0010_campaigns
 Create Date: 2027-02-01 09:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_account_status"
-down_revision = "0006_goods_for_channels"
+down_revision = "0010_campaigns"
 branch_labels = None
 depends_on = None
 
