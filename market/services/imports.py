@@ -65,7 +65,7 @@ def runs_as_formula(value: str) -> bool:
     return value.lstrip("'").startswith(FORMULA_STARTS)
 
 
-def _plain(value: str) -> str:
+def plain_cell(value: str) -> str:
     """Undo the export's formula neutralisation, so an exported file imports unchanged."""
     if value.startswith("'") and runs_as_formula(value):
         return value[1:]
@@ -165,7 +165,7 @@ class ImportPreview:
         return [row for row in self.rows if row.action == "existing"]
 
 
-def _category_lookup() -> dict[str, Category]:
+def category_lookup() -> dict[str, Category]:
     lookup = {}
     for category in all_categories():
         for name in (category.slug, category.name_id, category.name_en):
@@ -173,7 +173,7 @@ def _category_lookup() -> dict[str, Category]:
     return lookup
 
 
-def _split_categories(cell: str) -> list[str]:
+def split_categories(cell: str) -> list[str]:
     return [name.strip() for name in re.split(r"[,;|/]", cell) if name.strip()]
 
 
@@ -184,7 +184,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
     columns: dict[int, str] = {}
     ignored = []
     for index, name in enumerate(header):
-        key = _column_key(_plain(name))
+        key = _column_key(plain_cell(name))
         if key is None:
             if name.strip():
                 ignored.append(name.strip())
@@ -200,7 +200,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
                 found=", ".join(h.strip() for h in header if h.strip())[:200] or "-",
             )
         )
-    categories = _category_lookup()
+    categories = category_lookup()
     by_whatsapp: dict[str, Vendor] = {}
     by_stall: dict[tuple[str, str], Vendor] = {}
     for vendor in db.session.scalars(select(Vendor).where(Vendor.market_id == market.id)):
@@ -224,7 +224,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
             )
         row = ImportRow(
             number,
-            {key: _plain(cells[i]) if i < len(cells) else "" for i, key in columns.items()},
+            {key: plain_cell(cells[i]) if i < len(cells) else "" for i, key in columns.items()},
         )
         checked.append(row)
         if len(cells) > len(header):
@@ -250,7 +250,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
 
 def _check_row(row: ImportRow, categories: dict[str, Category]) -> None:
     chosen, unknown = [], []
-    for name in _split_categories(row.values.get("categories", "")):
+    for name in split_categories(row.values.get("categories", "")):
         category = categories.get(name.casefold())
         if category is None:
             unknown.append(name)

@@ -31,6 +31,9 @@ MAX_PRICE_NOTE = 60
 MAX_PERMIT = 40
 MAX_MATERIAL = 120
 TEXT_FIELDS = ("price_note", "permit_number", "material")
+# Columns since the marketplace channels, filled by spreadsheet import (not by ProductFields, so
+# that saving an edit form never blanks them).
+EXTRA_FIELDS = ("name_en", "description_en", "weight_grams", "stock_count")
 
 
 class InvalidProduct(Invalid):
@@ -201,6 +204,23 @@ def create_product(
     Photos that cannot be used are refused one by one; the product is saved anyway."""
     check_live_vendor(vendor)
     accepted, refused = photos.process_uploads(uploads, taken=set(), room=photos.MAX_PHOTOS)
+    product = add_product(vendor, fields, actor=actor)
+    photos.store_accepted(product, accepted, actor=actor)
+    db.session.commit()
+    return product, refused
+
+
+def add_product(
+    vendor: Vendor,
+    fields: ProductFields,
+    *,
+    actor: User | None,
+    extra: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> Product:
+    """Put a new product at the end of the vendor's list and audit it; the caller commits.
+    ``extra`` holds the optional EXTRA_FIELDS, which no product form asks yet."""
+    values = fields.values() | {k: v for k, v in (extra or {}).items() if k in EXTRA_FIELDS}
     taken_slugs = set(
         db.session.scalars(select(Product.slug).where(Product.vendor_id == vendor.id))
     )
@@ -209,16 +229,14 @@ def create_product(
         slug=unique_slug(fields.name, taken_slugs),
         position=next_position(Product.position, Product.vendor_id == vendor.id),
         categories=fields.categories,
-        **fields.values(),
+        **values,
     )
     db.session.add(product)
-    created = {k: [None, v] for k, v in fields.values().items() if v}
+    created = {k: [None, v] for k, v in values.items() if v}
     if fields.categories:
         created["categories"] = [None, [c.slug for c in fields.categories]]
-    record(actor, "product.create", product, created)
-    photos.store_accepted(product, accepted, actor=actor)
-    db.session.commit()
-    return product, refused
+    record(actor, "product.create", product, created, reason=reason)
+    return product
 
 
 def update_product(
