@@ -240,6 +240,23 @@ def test_a_change_between_dry_run_and_confirmation_applies_nothing(stocked):
     assert table(Product, PRODUCT_FIELDS) == before
 
 
+def test_a_change_to_a_column_the_file_leaves_out_also_stops_the_confirmation(stocked):
+    market, _vendors, products = stocked
+    data = f"product_id;price_idr\n{products[0].id};30000\n".encode()
+    preview = spreadsheets.preview_sheet("products", market, data, actor=None)
+    assert [c.field for c in preview.update_rows[0].changes] == ["price_idr"]
+    products[0].name = "Amplang kepiting super"  # renamed meanwhile: the row is not as checked
+    db.session.commit()
+    with pytest.raises(Conflict):
+        spreadsheets.apply_sheet("products", market, data, preview.fingerprint, actor=None)
+    db.session.expire_all()
+    assert products[0].price_idr == 25000
+    fresh = spreadsheets.preview_sheet("products", market, data, actor=None)
+    spreadsheets.apply_sheet("products", market, data, fresh.fingerprint, actor=None)
+    db.session.expire_all()
+    assert (products[0].name, products[0].price_idr) == ("Amplang kepiting super", 30000)
+
+
 # --- whose records ------------------------------------------------------------------------------
 
 

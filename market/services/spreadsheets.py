@@ -345,8 +345,13 @@ class SheetPreview:
     def same_rows(self) -> list[RowPlan]:
         return self._of("same")
 
-    @property
-    def fingerprint(self) -> str:
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        # Taken now: the records are live objects whose versions move with later commits.
+        self.fingerprint = self._digest()
+
+    def _digest(self) -> str:
         """A digest of exactly what applying would do, with the versions it was based on: the
         confirmation carries it, and a market that changed in between no longer matches."""
         plan = []
