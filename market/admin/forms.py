@@ -105,6 +105,12 @@ class ImportCommitForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 
 
+class SheetApplyForm(ImportCommitForm):
+    """The checked file travels back with the digest of the changes the person saw."""
+
+    fingerprint = HiddenField(validators=[DataRequired()])
+
+
 def _same_name(text: str) -> str:
     return " ".join(text.split()).casefold()
 
