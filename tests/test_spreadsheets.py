@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from market import pagecache
 from market.extensions import db
-from market.models import AuditEvent, Availability, Product, Vendor
+from market.models import AuditEvent, Availability, Product, Role, Vendor
 from market.services import exports, search, spreadsheets
 from market.services.errors import Conflict, Invalid
 from tests.factories import category, make_market, make_product, make_user, make_vendor
+from tests.pages import csrf_token, form_values, login
 
 # Every column of the product table, compared before and after an import.
 PRODUCT_FIELDS = [column.key for column in Product.__table__.columns]
@@ -387,3 +388,70 @@ def test_a_file_without_ids_is_refused_with_a_reason(stocked):
     market, _vendors, _products = stocked
     with pytest.raises(Invalid, match="product_id"):
         spreadsheets.preview_sheet("products", market, b"name,price_idr\nA,1\n", actor=None)
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def upload(client, market, data: bytes, kind="products", lang="id"):
+    page = f"/admin/markets/{market.id}/sheets/{kind}?lang={lang}"
+    return client.post(
+        page,
+        data={"csrf_token": csrf_token(client, page), "file": (io.BytesIO(data), "daftar.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_the_page_previews_in_indonesian_then_applies_what_was_shown(client, stocked):
+    market, _vendors, products = stocked
+    login(client, make_user(Role.COORDINATOR, market=market).login)
+    rows = read(exports.export_products(market, ";"), ";")
+    edit(rows, products[0].id, availability="sold_out")
+    html = upload(client, market, write(rows, ";")).get_data(as_text=True)
+    assert "Ketersediaan: Ada → Habis" in html
+    db.session.rollback()
+    assert products[0].availability == Availability.IN_STOCK
+    action = f"/admin/markets/{market.id}/sheets/products/apply"
+    response = client.post(action, data=form_values(html, action))
+    assert response.status_code == 302
+    db.session.rollback()
+    assert products[0].availability == Availability.SOLD_OUT
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Mengubah 1 baris." in again
+
+
+@pytest.mark.usefixtures("en")
+def test_a_market_changed_before_confirming_shows_the_new_check_and_keeps_the_file(client, stocked):
+    market, _vendors, products = stocked
+    login(client, make_user(Role.COORDINATOR, market=market).login)
+    rows = read(exports.export_products(market))
+    edit(rows, products[0].id, price_idr="30000")
+    html = upload(client, market, write(rows), lang="en").get_data(as_text=True)
+    action = f"/admin/markets/{market.id}/sheets/products/apply"
+    fields = form_values(html, action)
+    db.session.rollback()  # a fresh transaction, after the page's own reads
+    products[0].name = "Amplang kepiting super"
+    db.session.commit()
+    response = client.post(action, data=fields)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "The market changed since the file was checked" in page
+    assert "Price (Rp): Rp25.000 → Rp30.000" in page
+    db.session.rollback()
+    assert products[0].price_idr == 25000
+    assert form_values(page, action)["fingerprint"] != fields["fingerprint"]
+    response = client.post(action, data=form_values(page, action))
+    assert response.status_code == 302
+    db.session.rollback()
+    assert (products[0].name, products[0].price_idr) == ("Amplang kepiting super", 30000)
+
+
+def test_a_file_with_problems_offers_no_confirmation_and_names_row_and_column(client, stocked):
+    market, _vendors, products = stocked
+    login(client, make_user(Role.COORDINATOR, market=market).login)
+    rows = read(exports.export_products(market))
+    edit(rows, products[0].id, price_idr="mahal")
+    html = upload(client, market, write(rows), lang="en").get_data(as_text=True)
+    assert "Row 2" in html
+    assert "Column price_idr (Price (Rp))" in html
+    assert "/apply" not in html

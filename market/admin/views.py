@@ -354,20 +354,19 @@ def sheet_apply(market_id: int, kind: str):
         # The file stays: the page checks it again against the market as it is now.
         preview = spreadsheets.preview_sheet(kind, market, data, actor=current_user)
         flash(str(error), "error")
-        apply_form = SheetApplyForm(payload=form.payload.data, fingerprint=preview.fingerprint)
+        apply_form = SheetApplyForm(
+            formdata=None, payload=form.payload.data, fingerprint=preview.fingerprint
+        )
         return _sheet_page(market, kind, ImportForm(formdata=None), preview, apply_form, 409)
     except DomainError as error:
         flash(str(error), "error")
         return redirect(url_for(".sheet_import", market_id=market.id, kind=kind))
-    if result.updated or result.created:
-        flash(
-            ngettext("Changed %(num)d row.", "Changed %(num)d rows.", result.updated)
-            + " "
-            + ngettext("Added %(num)d row.", "Added %(num)d rows.", result.created),
-            "success",
-        )
-    else:
-        flash(_("Nothing changed: the market already matches the file."), "success")
+    done = []
+    if result.updated:
+        done.append(ngettext("Changed %(num)d row.", "Changed %(num)d rows.", result.updated))
+    if result.created:
+        done.append(ngettext("Added %(num)d row.", "Added %(num)d rows.", result.created))
+    flash(" ".join(done) or _("Nothing changed: the market already matches the file."), "success")
     return redirect(url_for(".sheet_import", market_id=market.id, kind=kind))
 
 
