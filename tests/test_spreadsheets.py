@@ -437,13 +437,15 @@ def test_a_market_changed_before_confirming_shows_the_new_check_and_keeps_the_fi
     page = response.get_data(as_text=True)
     assert "The market changed since the file was checked" in page
     assert "Price (Rp): Rp25.000 → Rp30.000" in page
+    # The whole exported row is in the file: the new check shows it undoing the rename.
+    assert "Product name: Amplang kepiting super → Amplang kepiting" in page
     db.session.rollback()
     assert products[0].price_idr == 25000
     assert form_values(page, action)["fingerprint"] != fields["fingerprint"]
     response = client.post(action, data=form_values(page, action))
     assert response.status_code == 302
     db.session.rollback()
-    assert (products[0].name, products[0].price_idr) == ("Amplang kepiting super", 30000)
+    assert (products[0].name, products[0].price_idr) == ("Amplang kepiting", 30000)
 
 
 def test_a_file_with_problems_offers_no_confirmation_and_names_row_and_column(client, stocked):
