@@ -217,9 +217,9 @@ def test_one_bad_row_applies_nothing_and_every_problem_is_listed(stocked):
     preview = spreadsheets.preview_sheet("products", market, data, actor=None)
     problems = {row.number: row.errors for row in preview.error_rows}
     assert sorted(problems) == [3, 4]
-    assert any(e.startswith("Column price_idr (Price (Rp)):") for e in problems[3])
-    assert any(e.startswith("Column availability (Availability): Use one of") for e in problems[3])
-    assert any(e.startswith("Column stock_count (Stock (pieces)):") for e in problems[4])
+    assert any(e.startswith("Column price_idr · Price (Rp):") for e in problems[3])
+    assert any(e.startswith("Column availability · Availability: Use one of") for e in problems[3])
+    assert any(e.startswith("Column stock_count · Stock (pieces):") for e in problems[4])
     assert any("Unknown category: sepatu" in e for e in problems[4])
     with pytest.raises(Invalid):
         spreadsheets.apply_sheet("products", market, data, preview.fingerprint, actor=None)
@@ -455,5 +455,5 @@ def test_a_file_with_problems_offers_no_confirmation_and_names_row_and_column(cl
     edit(rows, products[0].id, price_idr="mahal")
     html = upload(client, market, write(rows), lang="en").get_data(as_text=True)
     assert "Row 2" in html
-    assert "Column price_idr (Price (Rp))" in html
+    assert "Column price_idr · Price (Rp)" in html
     assert "/apply" not in html

@@ -503,7 +503,7 @@ def preview_sheet(kind: str, market: Market, data: bytes, *, actor: User | None)
 def _column_error(key: str, message: str) -> str:
     return str(
         _l(
-            "Column %(column)s (%(label)s): %(message)s",
+            "Column %(column)s · %(label)s: %(message)s",
             column="price_idr" if key == "price" else key,
             label=LABELS.get(key, key),
             message=message,

@@ -49,6 +49,21 @@ def test_coordinator_updates_products_from_a_spreadsheet_on_a_phone(phone, own_s
     edited = tmp_path / "products-edited.csv"
     with edited.open("w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    mistyped = tmp_path / "products-mistyped.csv"
+    with mistyped.open("w", encoding="utf-8-sig", newline="") as out:
+        wrong = [*repriced]
+        wrong[header.index("price_idr")] = "mahal"
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([header, sold_out, wrong])
+
+    # A mistyped price: the row and column are named, and nothing can be applied.
+    page.get_by_label("CSV file").set_input_files(mistyped)
+    page.get_by_role("button", name="Check the file").click()
+    problem = page.locator("#preview-title ~ ol > li")
+    expect(problem).to_have_count(1)
+    expect(problem).to_contain_text("Row 3")
+    expect(problem).to_contain_text("Column price_idr · Price (Rp)")
+    assert page.get_by_role("button", name="Apply these changes").count() == 0
+    check_page(page, "sheet-02-problems")
 
     page.get_by_label("CSV file").set_input_files(edited)
     page.get_by_role("button", name="Check the file").click()
@@ -60,11 +75,11 @@ def test_coordinator_updates_products_from_a_spreadsheet_on_a_phone(phone, own_s
     expect(changes.nth(1)).to_contain_text(repriced[header.index("name")])
     new_price = f"Rp{old_price + 1000:,}".replace(",", ".")
     expect(changes.nth(1)).to_contain_text(f"→ {new_price}")
-    check_page(page, "sheet-02-preview")
+    check_page(page, "sheet-03-preview")
 
     page.get_by_role("button", name="Apply these changes").click()
     expect(page.locator(".flashes .flash")).to_have_text("Changed 2 rows.")
-    check_page(page, "sheet-03-applied")
+    check_page(page, "sheet-04-applied")
 
     # The market now matches the file: the same upload has nothing left to change.
     page.get_by_label("CSV file").set_input_files(edited)
