@@ -457,3 +457,30 @@ def test_a_file_with_problems_offers_no_confirmation_and_names_row_and_column(cl
     assert "Row 2" in html
     assert "Column price_idr · Price (Rp)" in html
     assert "/apply" not in html
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_the_command_line_lists_the_changes_then_applies_them(app, runner, stocked, tmp_path):
+    market, _vendors, products = stocked
+    rows = read(exports.export_products(market))
+    edit(rows, products[0].id, availability="sold_out")
+    path = tmp_path / "products.csv"
+    path.write_bytes(write(rows))
+    args = ["update-from-sheet", market.slug, "products", str(path)]
+    result = runner.invoke(args=[*args, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "row 2: Availability: In stock → Sold out" in result.output
+    assert "1 changed, 0 new, 3 the same, 0 with problems (dry run" in result.output
+    db.session.rollback()
+    assert products[0].availability == Availability.IN_STOCK
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert products[0].availability == Availability.SOLD_OUT
+    edit(rows, products[1].id, price_idr="mahal")
+    path.write_bytes(write(rows))
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert "row 3: Column price_idr · Price (Rp):" in result.output
