@@ -5,6 +5,7 @@ what the importer may edit, audited, with the page cache and search kept current
 import csv
 import io
 
+import openpyxl
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from market import pagecache
 from market.extensions import db
 from market.models import AuditEvent, Availability, Product, Role, Vendor
-from market.services import exports, search, spreadsheets
+from market.services import exports, imports, search, spreadsheets
 from market.services.errors import Conflict, Invalid
 from tests.factories import category, make_market, make_product, make_user, make_vendor
 from tests.pages import csrf_token, form_values, login
@@ -182,6 +183,42 @@ def test_semicolons_and_no_byte_order_mark_read_the_same(stocked):
         assert result.updated == 1, (delimiter, bom)
         db.session.expire_all()
         assert str(products[0].price_idr) == price
+
+
+def workbook(rows: list[list[str]]) -> bytes:
+    """The rows as a spreadsheet program saves them in .xlsx: numbers as numbers."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append([int(cell) if cell.isdigit() else cell for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_workbook_reads_like_the_csv(stocked):
+    market, _vendors, products = stocked
+    rows = read(exports.export_products(market))
+    data = workbook(rows)
+    before = table(Product, PRODUCT_FIELDS)
+    _preview, result = confirm("products", market, data)
+    assert (result.updated, result.created, result.unchanged) == (0, 0, 4)
+    assert table(Product, PRODUCT_FIELDS) == before
+    edit(rows, products[3].id, price_idr="125000", name="Kain batik cap")
+    _preview, result = confirm("products", market, workbook(rows))
+    assert result.updated == 1
+    db.session.expire_all()
+    assert (products[3].name, products[3].price_idr) == ("Kain batik cap", 125000)
+
+
+@pytest.mark.usefixtures("en")
+def test_a_damaged_or_swollen_workbook_is_refused_in_plain_words(stocked, monkeypatch):
+    market, _vendors, _products = stocked
+    with pytest.raises(Invalid, match="Excel file cannot be read"):
+        spreadsheets.preview_sheet("products", market, b"PK\x03\x04rusak", actor=None)
+    data = workbook(read(exports.export_products(market)))
+    monkeypatch.setattr(imports, "MAX_WORKBOOK_BYTES", 1000)
+    with pytest.raises(Invalid, match="larger than"):
+        spreadsheets.preview_sheet("products", market, data, actor=None)
 
 
 def test_formula_guard_round_trips_without_loss(stocked):

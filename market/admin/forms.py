@@ -101,6 +101,17 @@ class ImportForm(Form):
     )
 
 
+class SheetForm(Form):
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[FileRequired(_l("Choose a CSV or Excel file."))],
+        render_kw={
+            "accept": ".csv,.xlsx,text/csv,"
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        },
+    )
+
+
 class ImportCommitForm(Form):
     payload = HiddenField(validators=[DataRequired()])
 

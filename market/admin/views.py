@@ -15,6 +15,7 @@ from market.admin.forms import (
     MarketForm,
     ReasonRequiredForm,
     SheetApplyForm,
+    SheetForm,
     StaffForm,
 )
 from market.extensions import db
@@ -313,7 +314,7 @@ SHEET_KINDS = "any(vendors, products)"
 @coordinator_required
 def sheet_import(market_id: int, kind: str):
     market = _market(market_id)
-    form = ImportForm()
+    form = SheetForm()
     preview = apply_form = None
     if form.validate_on_submit():
         data = form.file.data.read(imports.MAX_IMPORT_BYTES + 1)
@@ -357,7 +358,7 @@ def sheet_apply(market_id: int, kind: str):
         apply_form = SheetApplyForm(
             formdata=None, payload=form.payload.data, fingerprint=preview.fingerprint
         )
-        return _sheet_page(market, kind, ImportForm(formdata=None), preview, apply_form, 409)
+        return _sheet_page(market, kind, SheetForm(formdata=None), preview, apply_form, 409)
     except DomainError as error:
         flash(str(error), "error")
         return redirect(url_for(".sheet_import", market_id=market.id, kind=kind))

@@ -56,7 +56,7 @@ def test_coordinator_updates_products_from_a_spreadsheet_on_a_phone(phone, own_s
         csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([header, sold_out, wrong])
 
     # A mistyped price: the row and column are named, and nothing can be applied.
-    page.get_by_label("CSV file").set_input_files(mistyped)
+    page.get_by_label("CSV or Excel file").set_input_files(mistyped)
     page.get_by_role("button", name="Check the file").click()
     problem = page.locator("#preview-title ~ ol > li")
     expect(problem).to_have_count(1)
@@ -65,7 +65,7 @@ def test_coordinator_updates_products_from_a_spreadsheet_on_a_phone(phone, own_s
     assert page.get_by_role("button", name="Apply these changes").count() == 0
     check_page(page, "sheet-02-problems")
 
-    page.get_by_label("CSV file").set_input_files(edited)
+    page.get_by_label("CSV or Excel file").set_input_files(edited)
     page.get_by_role("button", name="Check the file").click()
     page.get_by_text("2 rows change.").wait_for()
     changes = page.locator("#preview-title ~ ol > li")
@@ -82,7 +82,7 @@ def test_coordinator_updates_products_from_a_spreadsheet_on_a_phone(phone, own_s
     check_page(page, "sheet-04-applied")
 
     # The market now matches the file: the same upload has nothing left to change.
-    page.get_by_label("CSV file").set_input_files(edited)
+    page.get_by_label("CSV or Excel file").set_input_files(edited)
     page.get_by_role("button", name="Check the file").click()
     page.get_by_text("The file is the same as what Pasar has").wait_for()
     assert page.get_by_role("button", name="Apply these changes").count() == 0
