@@ -282,6 +282,7 @@ def test_a_change_to_a_column_the_file_leaves_out_also_stops_the_confirmation(st
     market, _vendors, products = stocked
     data = f"product_id;price_idr\n{products[0].id};30000\n".encode()
     preview = spreadsheets.preview_sheet("products", market, data, actor=None)
+    assert preview.update_rows[0].title == "Amplang kepiting"  # named though the file has no name
     assert [c.field for c in preview.update_rows[0].changes] == ["price_idr"]
     products[0].name = "Amplang kepiting super"  # renamed meanwhile: the row is not as checked
     db.session.commit()

@@ -126,8 +126,6 @@ PRODUCT_COLUMNS = (
 
 COLUMNS = {"vendors": VENDOR_COLUMNS, "products": PRODUCT_COLUMNS}
 ID_COLUMN = {"vendors": "id", "products": "product_id"}
-# What a new row must have; a row that updates a record may leave any column out.
-REQUIRED_FOR_NEW = {"vendors": "business_name", "products": "vendor_id"}
 
 
 def export_row(kind: str, record: Vendor | Product, extra: Mapping[int, int]) -> list[object]:
@@ -538,6 +536,7 @@ def _plan_row(
             )
             return
         seen[record_id] = row.number
+        row.title = row.title or _title(record)
         if record.deleted_at is not None or (
             isinstance(record, Product) and record.vendor.deleted_at is not None
         ):
