@@ -416,21 +416,10 @@ def commit_import(market: Market, data: bytes, *, actor: User | None) -> ImportR
             )
         )
     taken = market_slugs(market)
-    vendors = []
-    for row in preview.new_rows:
-        profile = row.profile
-        slug = unique_slug(profile.business_name, taken)
-        taken.add(slug)
-        vendors.append(
-            Vendor(
-                market_id=market.id,
-                slug=slug,
-                status=VendorStatus.DRAFT,
-                onboarded_by_id=actor.id if actor is not None else None,
-                categories=profile.categories,
-                **profile.values(),
-            )
-        )
+    vendors = [
+        draft_vendor(market, row.profile.values(), row.profile.categories, taken, actor)
+        for row in preview.new_rows
+    ]
     db.session.add_all(vendors)
     try:
         db.session.flush()
@@ -450,6 +439,26 @@ def commit_import(market: Market, data: bytes, *, actor: User | None) -> ImportR
     )
     db.session.commit()
     return ImportResult(created=len(vendors), existing=len(preview.existing_rows))
+
+
+def draft_vendor(
+    market: Market,
+    values: dict,
+    categories: list[Category],
+    taken: set[str],
+    actor: User | None,
+) -> Vendor:
+    """A new draft vendor from a checked row, at a slug not yet ``taken`` (which it joins)."""
+    slug = unique_slug(values["business_name"], taken)
+    taken.add(slug)
+    return Vendor(
+        market_id=market.id,
+        slug=slug,
+        status=VendorStatus.DRAFT,
+        onboarded_by_id=actor.id if actor is not None else None,
+        categories=categories,
+        **values,
+    )
 
 
 def pack(data: bytes) -> str:

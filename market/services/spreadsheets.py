@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from market import text
 from market.extensions import db
-from market.models import Category, Market, Product, User, Vendor, VendorStatus
+from market.models import Category, Market, Product, User, Vendor
 from market.permissions import can_edit_product, can_edit_vendor
 from market.services import imports, products, vendors
 from market.services.audit import record
@@ -32,7 +32,6 @@ from market.services.audit_log import FIELD_LABELS, readable_value
 from market.services.errors import Conflict, Invalid
 from market.services.fields import read_text, too_long
 from market.services.prices import format_rupiah
-from market.services.slugs import unique_slug
 from market.services.whatsapp import display_phone
 
 KINDS = ("vendors", "products")
@@ -703,7 +702,9 @@ def apply_sheet(
                 _create_vendor(market, row, taken, actor)
             else:
                 fields, extra = _product_fields(row.values)
-                products.add_product(row.parent, fields, actor=actor, extra=extra)
+                products.add_product(
+                    row.parent, fields, actor=actor, extra=extra, reason=f"CSV row {row.number}"
+                )
         if preview.update_rows or preview.create_rows:
             record(
                 actor,
@@ -754,16 +755,7 @@ def _product_fields(values: dict[str, Any]) -> tuple[products.ProductFields, dic
 
 def _create_vendor(market: Market, row: RowPlan, taken: set[str], actor: User | None) -> None:
     values = {k: v for k, v in row.values.items() if k != "categories"}
-    slug = unique_slug(values["business_name"], taken)
-    taken.add(slug)
-    vendor = Vendor(
-        market_id=market.id,
-        slug=slug,
-        status=VendorStatus.DRAFT,
-        onboarded_by_id=actor.id if actor is not None else None,
-        categories=row.values["categories"],
-        **values,
-    )
+    vendor = imports.draft_vendor(market, values, row.values["categories"], taken, actor)
     db.session.add(vendor)
     created = {k: [None, v] for k, v in values.items() if v}
     record(actor, "vendor.create", vendor, created, reason=f"CSV row {row.number}")
