@@ -14,7 +14,7 @@ from market.extensions import db
 from market.models import Market, Role, User
 from market.ops import backup, housekeeping, masters
 from market.seed import demo, synthetic
-from market.services import accounts, exports, imports
+from market.services import accounts, exports, imports, spreadsheets
 from market.services.errors import DomainError, Invalid
 
 
@@ -84,11 +84,7 @@ def import_vendors(market_slug, csv_file, dry_run, actor_email):
 
 
 def _import_vendors(market, csv_file, dry_run, actor_email):
-    actor = None
-    if actor_email:
-        actor = accounts.find_by_login(actor_email)
-        if actor is None:
-            raise click.BadParameter(f"no account {actor_email!r}", param_hint="--by")
+    actor = _actor(actor_email)
     data = csv_file.read(imports.MAX_IMPORT_BYTES + 1)
     try:
         preview = imports.preview_import(market, data)
@@ -113,6 +109,55 @@ def _import_vendors(market, csv_file, dry_run, actor_email):
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Imported {result.created} vendors; {result.existing} were already there.")
+
+
+@click.command("update-from-sheet")
+@click.argument("market_slug")
+@click.argument("kind", type=click.Choice(spreadsheets.KINDS))
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="List every change; change nothing.")
+@click.option("--by", "actor_email", default=None, help="Email of the person importing (audit).")
+@with_appcontext
+def update_from_sheet(market_slug, kind, csv_file, dry_run, actor_email):
+    """Update a market's vendors or products from an edited export, by id: all rows or none."""
+    with force_locale("en"):
+        market = _market_or_fail(market_slug)
+        actor = _actor(actor_email)
+        data = csv_file.read(imports.MAX_IMPORT_BYTES + 1)
+        try:
+            preview = spreadsheets.preview_sheet(kind, market, data, actor=actor)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        for row in preview.error_rows:
+            for problem in row.errors:
+                click.echo(f"row {row.number}: {problem}", err=True)
+        for row in preview.update_rows + preview.create_rows:
+            for change in row.changes:
+                old = f"{change.old_text} → " if row.record is not None else ""
+                click.echo(f"row {row.number}: {change.label}: {old}{change.new_text}")
+        summary = (
+            f"{len(preview.update_rows)} changed, {len(preview.create_rows)} new, "
+            f"{len(preview.same_rows)} the same, {len(preview.error_rows)} with problems"
+        )
+        if preview.error_rows:
+            raise click.ClickException(f"{summary}: nothing changed.")
+        if dry_run:
+            click.echo(f"{summary} (dry run: nothing changed).")
+            return
+        try:
+            spreadsheets.apply_sheet(kind, market, data, preview.fingerprint, actor=actor)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"{summary}: applied.")
+
+
+def _actor(actor_email: str | None) -> User | None:
+    if not actor_email:
+        return None
+    actor = accounts.find_by_login(actor_email)
+    if actor is None:
+        raise click.BadParameter(f"no account {actor_email!r}", param_hint="--by")
+    return actor
 
 
 @click.command("export-vendors")
@@ -207,6 +252,7 @@ commands = [
     create_user,
     seed_demo,
     import_vendors,
+    update_from_sheet,
     export_vendors,
     backup_command,
     restore_command,

@@ -121,6 +121,20 @@ ROUTES = [
         OF_THIS_MARKET,
         lambda w: {"payload": imports.pack(CSV)},
     ),
+    Route(
+        "admin.sheet_import", "GET", market_path("/sheets/products"), COORDINATORS, OF_THIS_MARKET
+    ),
+    Route(
+        "admin.sheet_import", "POST", market_path("/sheets/vendors"), COORDINATORS, OF_THIS_MARKET
+    ),
+    Route(
+        "admin.sheet_apply",
+        "POST",
+        market_path("/sheets/vendors/apply"),
+        COORDINATORS,
+        OF_THIS_MARKET,
+        lambda w: {"payload": imports.pack(b"id,business_name\n"), "fingerprint": "x"},
+    ),
     Route("admin.export_vendors", "GET", market_path("/vendors.csv"), COORDINATORS, OF_THIS_MARKET),
     Route(
         "admin.export_products", "GET", market_path("/products.csv"), COORDINATORS, OF_THIS_MARKET

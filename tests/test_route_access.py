@@ -464,6 +464,21 @@ MATRIX: dict[tuple[str, str], Rule] = {
         COORDINATION_HERE,
         data=lambda w: {"payload": imports.pack(b"business_name,stall_number\nToko Impor,77\n")},
     ),
+    ("admin.sheet_import", "GET"): Rule(
+        _market("/sheets/products"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("admin.sheet_import", "POST"): Rule(
+        _market("/sheets/vendors"), COORDINATORS, COORDINATION_HERE
+    ),
+    ("admin.sheet_apply", "POST"): Rule(
+        _market("/sheets/products/apply"),
+        COORDINATORS,
+        COORDINATION_HERE,
+        data=lambda w: {
+            "payload": imports.pack(f"product_id,price_idr\n{w.ids['product']},31000\n".encode()),
+            "fingerprint": "checked-before",
+        },
+    ),
     ("admin.export_vendors", "GET"): Rule(_market("/vendors.csv"), COORDINATORS, COORDINATION_HERE),
     ("admin.export_products", "GET"): Rule(
         _market("/products.csv"), COORDINATORS, COORDINATION_HERE

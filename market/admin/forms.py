@@ -126,8 +126,25 @@ class ImportForm(Form):
     )
 
 
+class SheetForm(Form):
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[FileRequired(_l("Choose a CSV or Excel file."))],
+        render_kw={
+            "accept": ".csv,.xlsx,text/csv,"
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        },
+    )
+
+
 class ImportCommitForm(Form):
     payload = HiddenField(validators=[DataRequired()])
+
+
+class SheetApplyForm(ImportCommitForm):
+    """The checked file travels back with the digest of the changes the person saw."""
+
+    fingerprint = HiddenField(validators=[DataRequired()])
 
 
 def _same_name(text: str) -> str:

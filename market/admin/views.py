@@ -29,6 +29,8 @@ from market.admin.forms import (
     MarketForm,
     PrintForm,
     ReasonRequiredForm,
+    SheetApplyForm,
+    SheetForm,
     StaffForm,
 )
 from market.extensions import db
@@ -45,7 +47,16 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import account_links, accounts, exports, hours, imports, privacy, reports
+from market.services import (
+    account_links,
+    accounts,
+    exports,
+    hours,
+    imports,
+    privacy,
+    reports,
+    spreadsheets,
+)
 from market.services.audit import security_event
 from market.services.audit_log import (
     ACTION_LABELS,
@@ -55,7 +66,7 @@ from market.services.audit_log import (
     audit_page,
     readable_changes,
 )
-from market.services.errors import DomainError, Invalid
+from market.services.errors import Conflict, DomainError, Invalid
 from market.services.markets import create_market, update_market
 from market.services.moderation import hide_product, hide_vendor, unhide_product
 from market.services.staff import assign_staff, market_staff, unassign_staff
@@ -455,6 +466,70 @@ def import_commit(market_id: int):
         "success",
     )
     return redirect(url_for(".market", market_id=market.id))
+
+
+SHEET_KINDS = "any(vendors, products)"
+
+
+@bp.route(f"/markets/<int:market_id>/sheets/<{SHEET_KINDS}:kind>", methods=["GET", "POST"])
+@coordinator_required
+def sheet_import(market_id: int, kind: str):
+    market = _market(market_id)
+    form = SheetForm()
+    preview = apply_form = None
+    if form.validate_on_submit():
+        data = form.file.data.read(imports.MAX_IMPORT_BYTES + 1)
+        try:
+            preview = spreadsheets.preview_sheet(kind, market, data, actor=current_user)
+        except Invalid as error:
+            form.file.errors = [*form.file.errors, str(error)]
+        else:
+            apply_form = SheetApplyForm(payload=imports.pack(data), fingerprint=preview.fingerprint)
+    return _sheet_page(market, kind, form, preview, apply_form)
+
+
+def _sheet_page(market, kind, form, preview, apply_form, status: int = 200):
+    return render_template(
+        "admin/sheet.html",
+        market=market,
+        kind=kind,
+        form=form,
+        preview=preview,
+        apply_form=apply_form,
+        shown=PREVIEW_ROWS,
+    ), status
+
+
+@bp.route(f"/markets/<int:market_id>/sheets/<{SHEET_KINDS}:kind>/apply", methods=["POST"])
+@coordinator_required
+def sheet_apply(market_id: int, kind: str):
+    market = _market(market_id)
+    form = SheetApplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = imports.unpack(form.payload.data)
+        result = spreadsheets.apply_sheet(
+            kind, market, data, form.fingerprint.data, actor=current_user
+        )
+    except Conflict as error:
+        # The file stays: the page checks it again against the market as it is now.
+        preview = spreadsheets.preview_sheet(kind, market, data, actor=current_user)
+        flash(str(error), "error")
+        apply_form = SheetApplyForm(
+            formdata=None, payload=form.payload.data, fingerprint=preview.fingerprint
+        )
+        return _sheet_page(market, kind, SheetForm(formdata=None), preview, apply_form, 409)
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".sheet_import", market_id=market.id, kind=kind))
+    done = []
+    if result.updated:
+        done.append(ngettext("Changed %(num)d row.", "Changed %(num)d rows.", result.updated))
+    if result.created:
+        done.append(ngettext("Added %(num)d row.", "Added %(num)d rows.", result.created))
+    flash(" ".join(done) or _("Nothing changed: the market already matches the file."), "success")
+    return redirect(url_for(".sheet_import", market_id=market.id, kind=kind))
 
 
 def _csv_response(data: bytes, market: Market, what: str) -> Response:

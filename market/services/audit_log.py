@@ -61,7 +61,7 @@ ACTION_LABELS = {
     "qris.unverify": _l("stopped showing the QRIS code of"),
     "market.create": _l("created the market"),
     "market.update": _l("edited the market"),
-    "market.import": _l("imported vendors from CSV"),
+    "market.import": _l("imported a spreadsheet into"),
     "staff.assign": _l("assigned to the market"),
     "staff.remove": _l("removed from the market"),
     "user.create": _l("created the account"),
@@ -88,6 +88,10 @@ _PRODUCT_FIELDS = {
     "permit_number": _l("PIRT or BPOM number"),
     "material": _l("Material or motif"),
     "categories": _l("Categories"),
+    "name_en": _l("Name in English"),
+    "description_en": _l("Description in English"),
+    "weight_grams": _l("Weight (grams)"),
+    "stock_count": _l("Stock (pieces)"),
 }
 FIELD_LABELS = {
     "vendor": PROFILE_LABELS,
@@ -161,7 +165,7 @@ class Change:
     pair: bool
 
 
-def _readable(field: str, value: Any) -> Any:
+def readable_value(field: str, value: Any) -> Any:
     # Plain str, not a lazy string: the page tells text from lists by it.
     if isinstance(value, bool):
         return str(_YES_NO[value])
@@ -178,9 +182,11 @@ def readable_changes(event: AuditEvent) -> list[Change]:
         label = labels.get(field) or COMMON_FIELD_LABELS.get(field) or field
         if isinstance(change, list) and len(change) == 2:
             old, new = change
-            changes.append(Change(label, _readable(field, old), _readable(field, new), True))
+            changes.append(
+                Change(label, readable_value(field, old), readable_value(field, new), True)
+            )
         else:
-            changes.append(Change(label, None, _readable(field, change), False))
+            changes.append(Change(label, None, readable_value(field, change), False))
     return changes
 
 

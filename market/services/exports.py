@@ -1,4 +1,5 @@
-"""CSV export of a market's vendors and products, in the columns the import reads.
+"""CSV export of a market's vendors and products, in the columns of spreadsheets.py, which the
+import reads back.
 
 Exports open correctly in Excel and LibreOffice: UTF-8 with a byte-order mark, and every text
 that a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start) neutralised with a
@@ -8,10 +9,7 @@ leading apostrophe, which the import takes off again.
 import csv
 import io
 from collections.abc import Iterable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -27,8 +25,8 @@ from market.services.audit_log import (
     readable_changes,
     record_names,
 )
-from market.services.imports import BOM, IMPORT_COLUMNS, runs_as_formula
-from market.services.whatsapp import display_phone
+from market.services.imports import BOM, runs_as_formula
+from market.services.spreadsheets import PRODUCT_COLUMNS, VENDOR_COLUMNS, export_row, local_time
 
 
 def neutralise(value: object) -> object:
@@ -38,13 +36,6 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     return value
-
-
-def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def csv_bytes(header: list[str], rows: Iterable[list], delimiter: str) -> bytes:
@@ -57,20 +48,7 @@ def csv_bytes(header: list[str], rows: Iterable[list], delimiter: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-VENDOR_EXPORT_COLUMNS = [
-    "id",
-    *IMPORT_COLUMNS,
-    "status",
-    "hidden_reason",
-    "consent_at",
-    "consent_version",
-    "published_at",
-    "onboarded_by",
-    "owner_login",
-    "products",
-    "created_at",
-    "updated_at",
-]
+VENDOR_EXPORT_COLUMNS = [column.name for column in VENDOR_COLUMNS]
 
 
 def export_vendors(market: Market, delimiter: str = ",") -> bytes:
@@ -93,54 +71,11 @@ def export_vendors(market: Market, delimiter: str = ",") -> bytes:
             .group_by(Product.vendor_id)
         ).all()
     )
-    rows = (
-        [
-            vendor.id,
-            vendor.business_name,
-            vendor.owner_name,
-            vendor.stall_block,
-            vendor.stall_number,
-            display_phone(vendor.whatsapp) if vendor.whatsapp else "",
-            ", ".join(c.slug for c in vendor.categories),
-            vendor.description,
-            vendor.opening_hours,
-            vendor.status.value,
-            vendor.hidden_reason,
-            _local(vendor.consent_at),
-            vendor.consent_version or "",
-            _local(vendor.published_at),
-            vendor.onboarded_by.login if vendor.onboarded_by else "",
-            vendor.owner.login if vendor.owner else "",
-            product_counts.get(vendor.id, 0),
-            _local(vendor.created_at),
-            _local(vendor.updated_at),
-        ]
-        for vendor in vendors
-    )
+    rows = (export_row("vendors", vendor, product_counts) for vendor in vendors)
     return csv_bytes(VENDOR_EXPORT_COLUMNS, rows, delimiter)
 
 
-PRODUCT_EXPORT_COLUMNS = [
-    "vendor_id",
-    "business_name",
-    "stall_block",
-    "stall_number",
-    "product_id",
-    "name",
-    "price_idr",
-    "price_kind",
-    "price_note",
-    "availability",
-    "halal",
-    "permit_number",
-    "material",
-    "categories",
-    "description",
-    "photos",
-    "hidden_reason",
-    "created_at",
-    "updated_at",
-]
+PRODUCT_EXPORT_COLUMNS = [column.name for column in PRODUCT_COLUMNS]
 
 
 def export_products(market: Market, delimiter: str = ",") -> bytes:
@@ -172,30 +107,7 @@ def export_products(market: Market, delimiter: str = ",") -> bytes:
             .group_by(Photo.product_id)
         ).all()
     )
-    rows = (
-        [
-            product.vendor_id,
-            product.vendor.business_name,
-            product.vendor.stall_block,
-            product.vendor.stall_number,
-            product.id,
-            product.name,
-            product.price_idr if product.price_idr is not None else "",
-            product.price_kind.value,
-            product.price_note,
-            product.availability.value,
-            "yes" if product.halal else "",
-            product.permit_number,
-            product.material,
-            ", ".join(c.slug for c in product.categories),
-            product.description,
-            photo_counts.get(product.id, 0),
-            product.hidden_reason if product.hidden_at else "",
-            _local(product.created_at),
-            _local(product.updated_at),
-        ]
-        for product in products
-    )
+    rows = (export_row("products", product, photo_counts) for product in products)
     return csv_bytes(PRODUCT_EXPORT_COLUMNS, rows, delimiter)
 
 
@@ -223,7 +135,7 @@ def export_audit(filters: AuditFilters, *, timezone: str, delimiter: str = ",") 
     ]
     rows = (
         [
-            _local(event.created_at),
+            local_time(event.created_at),
             markets.get(event.market_id, ""),
             event.actor.name if event.actor else "",
             event.actor.login if event.actor else "",

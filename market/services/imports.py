@@ -9,12 +9,16 @@ import base64
 import csv
 import io
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
+import openpyxl
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +38,9 @@ from market.services.vendors import (
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# What a workbook may unpack to: a full 10,000-row sheet is far smaller.
+MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -65,7 +72,7 @@ def runs_as_formula(value: str) -> bool:
     return value.lstrip("'").startswith(FORMULA_STARTS)
 
 
-def _plain(value: str) -> str:
+def plain_cell(value: str) -> str:
     """Undo the export's formula neutralisation, so an exported file imports unchanged."""
     if value.startswith("'") and runs_as_formula(value):
         return value[1:]
@@ -78,7 +85,8 @@ def _column_key(name: str) -> str | None:
 
 def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the data rows (numbered as a spreadsheet numbers them, header = 1) of a
-    CSV file; raise Invalid with a plain explanation when it cannot be read."""
+    CSV file or an Excel workbook (.xlsx, its first sheet); raise Invalid with a plain
+    explanation when it cannot be read."""
     if len(data) > MAX_IMPORT_BYTES:
         raise Invalid(
             _l(
@@ -86,6 +94,8 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
                 mb=MAX_IMPORT_BYTES // (1024 * 1024),
             )
         )
+    if data.startswith(ZIP_MAGIC):
+        return _workbook_rows(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -117,6 +127,61 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
             raise _malformed(number + 1) from None
 
     return header, rows()
+
+
+def _workbook_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    unreadable = Invalid(
+        _l("This Excel file cannot be read. Save it again as .xlsx, or as CSV UTF-8.")
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        # A small upload may unpack to gigabytes (a zip bomb): refuse before parsing.
+        unpacked = sum(member.file_size for member in archive.infolist())
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise unreadable from None
+    if unpacked > MAX_WORKBOOK_BYTES:
+        raise Invalid(
+            _l(
+                "The file is larger than %(mb)d MB. Split it into smaller files.",
+                mb=MAX_WORKBOOK_BYTES // (1024 * 1024),
+            )
+        )
+    cells = book.worksheets[0].iter_rows(values_only=True)
+    try:
+        header = [_cell_text(value) for value in next(cells, ())]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise unreadable from None
+    if not any(header):
+        raise Invalid(_l("The file is empty."))
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for number, values in enumerate(cells, start=2):
+                if number > MAX_IMPORT_ROWS * 2:
+                    raise Invalid(
+                        _l(
+                            "The file has more than %(limit)d rows. Import at most %(limit)d "
+                            "rows at a time: split the file.",
+                            limit=MAX_IMPORT_ROWS,
+                        )
+                    )
+                yield number, [_cell_text(value) for value in values]
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise unreadable from None
+
+    return header, rows()
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the same text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def _malformed(row: int) -> Invalid:
@@ -165,7 +230,7 @@ class ImportPreview:
         return [row for row in self.rows if row.action == "existing"]
 
 
-def _category_lookup() -> dict[str, Category]:
+def category_lookup() -> dict[str, Category]:
     lookup = {}
     for category in all_categories():
         for name in (category.slug, category.name_id, category.name_en):
@@ -173,7 +238,7 @@ def _category_lookup() -> dict[str, Category]:
     return lookup
 
 
-def _split_categories(cell: str) -> list[str]:
+def split_categories(cell: str) -> list[str]:
     return [name.strip() for name in re.split(r"[,;|/]", cell) if name.strip()]
 
 
@@ -184,7 +249,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
     columns: dict[int, str] = {}
     ignored = []
     for index, name in enumerate(header):
-        key = _column_key(_plain(name))
+        key = _column_key(plain_cell(name))
         if key is None:
             if name.strip():
                 ignored.append(name.strip())
@@ -200,7 +265,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
                 found=", ".join(h.strip() for h in header if h.strip())[:200] or "-",
             )
         )
-    categories = _category_lookup()
+    categories = category_lookup()
     by_whatsapp: dict[str, Vendor] = {}
     by_stall: dict[tuple[str, str], Vendor] = {}
     for vendor in db.session.scalars(select(Vendor).where(Vendor.market_id == market.id)):
@@ -224,7 +289,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
             )
         row = ImportRow(
             number,
-            {key: _plain(cells[i]) if i < len(cells) else "" for i, key in columns.items()},
+            {key: plain_cell(cells[i]) if i < len(cells) else "" for i, key in columns.items()},
         )
         checked.append(row)
         if len(cells) > len(header):
@@ -250,7 +315,7 @@ def preview_import(market: Market, data: bytes) -> ImportPreview:
 
 def _check_row(row: ImportRow, categories: dict[str, Category]) -> None:
     chosen, unknown = [], []
-    for name in _split_categories(row.values.get("categories", "")):
+    for name in split_categories(row.values.get("categories", "")):
         category = categories.get(name.casefold())
         if category is None:
             unknown.append(name)
@@ -351,21 +416,10 @@ def commit_import(market: Market, data: bytes, *, actor: User | None) -> ImportR
             )
         )
     taken = market_slugs(market)
-    vendors = []
-    for row in preview.new_rows:
-        profile = row.profile
-        slug = unique_slug(profile.business_name, taken)
-        taken.add(slug)
-        vendors.append(
-            Vendor(
-                market_id=market.id,
-                slug=slug,
-                status=VendorStatus.DRAFT,
-                onboarded_by_id=actor.id if actor is not None else None,
-                categories=profile.categories,
-                **profile.values(),
-            )
-        )
+    vendors = [
+        draft_vendor(market, row.profile.values(), row.profile.categories, taken, actor)
+        for row in preview.new_rows
+    ]
     db.session.add_all(vendors)
     try:
         db.session.flush()
@@ -385,6 +439,26 @@ def commit_import(market: Market, data: bytes, *, actor: User | None) -> ImportR
     )
     db.session.commit()
     return ImportResult(created=len(vendors), existing=len(preview.existing_rows))
+
+
+def draft_vendor(
+    market: Market,
+    values: dict,
+    categories: list[Category],
+    taken: set[str],
+    actor: User | None,
+) -> Vendor:
+    """A new draft vendor from a checked row, at a slug not yet ``taken`` (which it joins)."""
+    slug = unique_slug(values["business_name"], taken)
+    taken.add(slug)
+    return Vendor(
+        market_id=market.id,
+        slug=slug,
+        status=VendorStatus.DRAFT,
+        onboarded_by_id=actor.id if actor is not None else None,
+        categories=categories,
+        **values,
+    )
 
 
 def pack(data: bytes) -> str:

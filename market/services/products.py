@@ -41,6 +41,9 @@ MAX_STOCK = 1_000_000
 _WHOLE = re.compile(r"^(\d{1,3}(?:[. ]\d{3})+|\d+)$")
 _GRAMS = re.compile(r"^(.+?)\s*(?:g|gr|gram)$")
 _KILOS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:kg|kilo)$")
+# Columns that no product form asks for, filled by spreadsheet import (not by ProductFields, so
+# that saving an edit form never blanks them).
+EXTRA_FIELDS = ("name_en", "description_en")
 
 
 class InvalidProduct(Invalid):
@@ -261,6 +264,23 @@ def create_product(
     Photos that cannot be used are refused one by one; the product is saved anyway."""
     check_live_vendor(vendor)
     accepted, refused = photos.process_uploads(uploads, taken=set(), room=photos.MAX_PHOTOS)
+    product = add_product(vendor, fields, actor=actor)
+    photos.store_accepted(product, accepted, actor=actor)
+    db.session.commit()
+    return product, refused
+
+
+def add_product(
+    vendor: Vendor,
+    fields: ProductFields,
+    *,
+    actor: User | None,
+    extra: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> Product:
+    """Put a new product at the end of the vendor's list and audit it; the caller commits.
+    ``extra`` holds the optional EXTRA_FIELDS, which no product form asks yet."""
+    values = fields.values() | {k: v for k, v in (extra or {}).items() if k in EXTRA_FIELDS}
     taken_slugs = set(
         db.session.scalars(select(Product.slug).where(Product.vendor_id == vendor.id))
     )
@@ -269,16 +289,14 @@ def create_product(
         slug=unique_slug(fields.name, taken_slugs),
         position=next_position(Product.position, Product.vendor_id == vendor.id),
         categories=fields.categories,
-        **fields.values(),
+        **values,
     )
     db.session.add(product)
-    created = {k: [None, v] for k, v in fields.values().items() if v}
+    created = {k: [None, v] for k, v in values.items() if v}
     if fields.categories:
         created["categories"] = [None, [c.slug for c in fields.categories]]
-    record(actor, "product.create", product, created)
-    photos.store_accepted(product, accepted, actor=actor)
-    db.session.commit()
-    return product, refused
+    record(actor, "product.create", product, created, reason=reason)
+    return product
 
 
 def update_product(

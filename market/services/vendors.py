@@ -45,6 +45,8 @@ PROFILE_LABELS = {
     "description": _l("Short description"),
     "opening_hours": _l("Opening hours"),
     "categories": _l("Categories"),
+    "name_en": _l("Name in English"),
+    "description_en": _l("Description in English"),
 }
 
 
