@@ -92,15 +92,27 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            include_name=include_in_migrations,
-            **conf_args,
-        )
-
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite alters a table by copying it into a new one and dropping the old, which its
+        # foreign keys refuse while other tables point at it: they are off while migrating
+        # (set outside any transaction, where SQLite honours the pragma) and checked at the end.
+        driver = connection.connection.driver_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                include_name=include_in_migrations,
+                **conf_args,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("The migrations left rows pointing at missing rows.")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
