@@ -20,6 +20,11 @@ WTFORMS_MESSAGES = (
     _l("Invalid choice(s): one or more data inputs could not be coerced."),
     _l("Not a valid integer value."),
 )
+# Under the optional English name of a stall or product: people write it, no machine does.
+ENGLISH_HINT = _l(
+    "Optional, for visitors who read English. Written by a person who knows the goods; "
+    "left empty, English pages show the Indonesian text."
+)
 
 
 class _Catalogue:

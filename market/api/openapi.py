@@ -100,6 +100,10 @@ def _object(properties: dict, optional: tuple = ()) -> dict:
 
 
 _URI = {"type": "string", "format": "uri"}
+_ENGLISH = {
+    "type": "string",
+    "description": "Written in English by a person; empty when nobody has (use the Indonesian).",
+}
 _NUMBER_OR_NULL = _nullable({"type": "number"})
 
 SCHEMAS = {
@@ -145,8 +149,10 @@ SCHEMAS = {
             "slug": _STRING,
             "market": _STRING,
             "name": _STRING,
+            "name_en": _ENGLISH,
             "stall": _object({"block": _STRING, "number": _STRING, "label": _STRING}),
             "description": _STRING,
+            "description_en": _ENGLISH,
             "opening_hours": _STRING,
             "categories": {"type": "array", "items": _ref("Category")},
             "photos": {"type": "array", "items": _ref("Photo")},
@@ -160,7 +166,9 @@ SCHEMAS = {
             "vendor": _STRING,
             "market": _STRING,
             "name": _STRING,
+            "name_en": _ENGLISH,
             "description": _STRING,
+            "description_en": _ENGLISH,
             "price_idr": _nullable({"type": "integer", "minimum": 0}),
             "price_kind": {"enum": ["fixed", "from", "negotiable"]},
             "price_note": _STRING,

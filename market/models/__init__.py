@@ -1,7 +1,7 @@
 """The domain model: one module per aggregate, re-exported here for convenience."""
 
 from market.models.audit import AuditEvent
-from market.models.base import TimestampMixin, utcnow
+from market.models.base import LocalText, TimestampMixin, utcnow
 from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
 from market.models.media import Photo, VlogLink, VlogPlatform
@@ -17,6 +17,7 @@ __all__ = [
     "ContactClick",
     "IdempotencyKey",
     "Invitation",
+    "LocalText",
     "Market",
     "MarketStaff",
     "Photo",

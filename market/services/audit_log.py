@@ -77,6 +77,8 @@ _PRODUCT_FIELDS = {
     "halal": _l("Halal"),
     "permit_number": _l("PIRT or BPOM number"),
     "material": _l("Material or motif"),
+    "name_en": _l("Name in English"),
+    "description_en": _l("Description in English"),
     "categories": _l("Categories"),
 }
 FIELD_LABELS = {

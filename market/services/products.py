@@ -19,7 +19,7 @@ from market.services import photos
 from market.services.audit import changes_of, record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.fields import enum_value, read_text, too_long
+from market.services.fields import english_texts, enum_value, read_text, too_long
 from market.services.ordering import move, next_position
 from market.services.prices import PriceRejected, parse_price
 from market.services.slugs import unique_slug
@@ -66,6 +66,8 @@ class ProductFields:
     halal: bool = False
     permit_number: str = ""
     material: str = ""
+    name_en: str = ""
+    description_en: str = ""
     categories: list[Category] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
@@ -80,6 +82,8 @@ class ProductFields:
             "halal": self.halal,
             "permit_number": self.permit_number,
             "material": self.material,
+            "name_en": self.name_en,
+            "description_en": self.description_en,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -116,6 +120,7 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
     texts = {
         key: read_text(raw, key, errors) for key in ("price_note", "permit_number", "material")
     }
+    english = english_texts(raw, errors, MAX_NAME, MAX_DESCRIPTION)
     limits = {
         "name": (name, MAX_NAME),
         "description": (description, MAX_DESCRIPTION),
@@ -163,6 +168,7 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
         halal=bool(raw.get("halal")),
         categories=categories,
         **texts,
+        **english,
     )
 
 
