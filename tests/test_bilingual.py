@@ -7,7 +7,7 @@ import re
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from market import create_app
 from market.extensions import db
@@ -309,20 +309,44 @@ def test_the_api_gives_both_languages(client, goods):
     assert [(p["name"], p["name_en"]) for p in listed] == [("Amplang kepiting", "Crab crackers")]
 
 
+def _app_of_its_own(url: str, tmp_path):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MARKET_STORAGE_URL": f"file://{tmp_path / 'uploads'}",
+            "SECRET_KEY": "english-test-" + "x" * 40,
+            "MARKET_PASSWORD_METHOD": CHEAP_HASHING,
+            "MARKET_PAGE_CACHE": False,
+        }
+    )
+
+
+def test_the_index_is_built_before_the_english_columns_exist(tmp_path):
+    """Migrations 0002 and 0004 index with today's code, on a schema that has no English
+    columns yet."""
+    with database_of_its_own(tmp_path, "before_english") as url:
+        app = _app_of_its_own(url, tmp_path)
+        with app.app_context():
+            upgrade(revision="0001")
+            with db.engine.begin() as connection:
+                first_release_rows(connection)
+            upgrade(revision="0005_market_weekly_hours")
+            found = db.session.execute(
+                text("SELECT rowid FROM search_product WHERE search_product MATCH 'amplang'")
+                if db.engine.dialect.name == "sqlite"
+                else text("SELECT id FROM search_product WHERE document @@ 'amplang:*'")
+            ).all()
+            assert len(found) == 1  # "Amplang kepiting"
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_the_upgrade_indexes_english_written_before_it(tmp_path):
     """Migration 0012_english_search: English text that reached the rows before the index
     took English words (written under 0006, here straight in SQL, so not indexed at all) is
     found after the upgrade."""
     with database_of_its_own(tmp_path, "english") as url:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "MARKET_STORAGE_URL": f"file://{tmp_path / 'uploads'}",
-                "SECRET_KEY": "english-test-" + "x" * 40,
-                "MARKET_PASSWORD_METHOD": CHEAP_HASHING,
-                "MARKET_PAGE_CACHE": False,
-            }
-        )
+        app = _app_of_its_own(url, tmp_path)
         with app.app_context():
             upgrade(revision="0006_goods_for_channels")
             with db.engine.begin() as connection:
