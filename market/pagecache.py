@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request
 
 from market import purge
 from market.extensions import cache
-from market.models import Category, Market, Photo, Product, QrisCode, Vendor, VlogLink
+from market.models import Category, Market, Photo, Product, QrisCode, Synonym, Vendor, VlogLink
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -77,6 +77,13 @@ def market_changed(market_slug: str) -> set[str]:
 
 def stall_changed(market_slug: str, vendor_slug: str) -> set[str]:
     return {MARKET_LISTS, f"stalls-{market_slug}", f"vendor-{market_slug}/{vendor_slug}"}
+
+
+def search_changed(market_slugs: Iterable[str]) -> set[str]:
+    """A synonym changes what every search finds, in every market: the pages with search
+    results are the city's search (under MARKET_LISTS) and each market's search and API
+    listings (under its stalls tag). Stall and product pages stay."""
+    return {MARKET_LISTS} | {f"stalls-{slug}" for slug in market_slugs}
 
 
 # --- generations ----------------------------------------------------------------------------
@@ -139,6 +146,8 @@ def note_public_changes(session: Session, _flush_context) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, Category):
             tags.add(EVERYTHING)
+        elif isinstance(instance, Synonym):
+            tags |= search_changed(session.scalars(select(Market.slug)))
         elif isinstance(instance, Market):
             tags |= market_changed(instance.slug)
         elif isinstance(instance, Vendor):

@@ -22,6 +22,7 @@ from market.models import (
     QrisCode,
     Role,
     StaffRole,
+    Synonym,
     User,
     Vendor,
     VendorStatus,
@@ -147,6 +148,7 @@ def build_world() -> World:
         "spare_staff": db.session.scalar(
             select(MarketStaff.id).where(MarketStaff.user_id == spare_volunteer.id)
         ),
+        "synonym": db.session.scalar(select(Synonym.id).where(Synonym.phrase == "honey")),
     }
     db.session.commit()
     claimable = make_vendor(market, published=False, owner=None)
@@ -425,6 +427,17 @@ MATRIX: dict[tuple[str, str], Rule] = {
         data=lambda w: {
             "business_name": db.session.get(Vendor, w.ids["doomed_vendor"]).business_name
         },
+    ),
+    # Search synonyms are shared by every market, kept by any coordinator.
+    ("admin.synonym_list", "GET"): Rule(lambda w: "/admin/synonyms", COORDINATORS, COORDINATORS),
+    ("admin.synonym_list", "POST"): Rule(
+        lambda w: "/admin/synonyms",
+        COORDINATORS,
+        COORDINATORS,
+        data=lambda w: {"phrase": "madoe", "means": "madu"},
+    ),
+    ("admin.synonym_remove", "POST"): Rule(
+        lambda w: f"/admin/synonyms/{w.ids['synonym']}/remove", COORDINATORS, COORDINATORS
     ),
     # The print job of a whole market is for its coordinators; nobody else learns it exists.
     ("storefront.print_market", "GET"): Rule(

@@ -125,3 +125,22 @@ class EraseForm(Form):
     def validate_business_name(self, field) -> None:
         if _same_name(field.data or "") != _same_name(self.expected_name):
             raise ValidationError(_l("This is not the business name. Type it as shown above."))
+
+
+class SynonymForm(Form):
+    """A search synonym: what shoppers type, and the words the stalls use for it."""
+
+    phrase = StringField(
+        _l("When shoppers search for"),
+        description=_l("A spelling, a common typo or an English word, e.g. kripik or honey."),
+        render_kw={"maxlength": 80, "autocomplete": "off", "autocapitalize": "none"},
+    )
+    means = StringField(
+        _l("also find"),
+        description=_l("The word on the stalls and goods, e.g. keripik or madu."),
+        render_kw={"maxlength": 80, "autocomplete": "off", "autocapitalize": "none"},
+    )
+    both_ways = BooleanField(
+        _l("Both ways (two spellings of the same word)"),
+        description=_l("Then a search for the second also finds the first."),
+    )

@@ -15,10 +15,12 @@ from market.admin.forms import (
     MarketForm,
     ReasonRequiredForm,
     StaffForm,
+    SynonymForm,
 )
 from market.extensions import db
-from market.models import Market, MarketStaff, Product, Role, Vendor
+from market.models import Market, MarketStaff, Product, Role, Synonym, Vendor
 from market.permissions import (
+    can_edit_synonyms,
     can_manage_market,
     can_moderate_product,
     can_moderate_vendor,
@@ -28,7 +30,7 @@ from market.permissions import (
     manageable_markets,
     role_required,
 )
-from market.services import exports, hours, imports, privacy, reports
+from market.services import exports, hours, imports, privacy, reports, synonyms
 from market.services.audit import security_event
 from market.services.audit_log import ACTION_LABELS, audit_page, readable_changes
 from market.services.errors import DomainError, Invalid
@@ -394,3 +396,62 @@ def vendor_erase(vendor_id: int):
     return render_template(
         "admin/vendor_erase.html", vendor=vendor, form=form, data=privacy.export_vendor(vendor)
     )
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@coordinator_required
+def synonym_list():
+    form = SynonymForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            added = synonyms.add_synonym(
+                {
+                    "phrase": form.phrase.data,
+                    "means": form.means.data,
+                    "both_ways": form.both_ways.data,
+                },
+                actor=current_user,
+            )
+        except synonyms.InvalidSynonym as error:
+            form.show_errors(error.errors)
+            status = 422
+        else:
+            first = added[0]
+            flash(
+                _(
+                    "Search now also finds “%(means)s” for “%(phrase)s”.",
+                    phrase=first.phrase,
+                    means=first.means,
+                ),
+                "success",
+            )
+            return redirect(url_for(".synonym_list"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "admin/synonyms.html",
+            form=form,
+            synonyms=synonyms.list_synonyms(),
+            removals=synonyms.recent_removals(),
+        ),
+        status,
+    )
+
+
+@bp.route("/synonyms/<int:synonym_id>/remove", methods=["POST"])
+@coordinator_required
+def synonym_remove(synonym_id: int):
+    synonym = load_or_404(Synonym, synonym_id, can_edit_synonyms)
+    phrase, means = synonym.phrase, synonym.means
+    synonyms.remove_synonym(synonym, actor=current_user)
+    flash(
+        _(
+            "Removed: “%(phrase)s” → “%(means)s”. It can be added back below.",
+            phrase=phrase,
+            means=means,
+        ),
+        "success",
+    )
+    return redirect(url_for(".synonym_list"), code=303)

@@ -62,6 +62,8 @@ ACTION_LABELS = {
     "staff.assign": _l("assigned to the market"),
     "staff.remove": _l("removed from the market"),
     "user.create": _l("created the account"),
+    "synonym.add": _l("added the search synonym"),
+    "synonym.remove": _l("removed the search synonym"),
 }
 RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
 
