@@ -26,6 +26,8 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import wraps
 from pathlib import Path
 
@@ -39,7 +41,17 @@ from werkzeug.wrappers import Request
 
 from market import purge
 from market.extensions import cache
-from market.models import Category, Market, Photo, Product, QrisCode, Synonym, Vendor, VlogLink
+from market.models import (
+    Category,
+    Market,
+    Photo,
+    Product,
+    QrisCode,
+    Synonym,
+    Vendor,
+    VlogLink,
+    utcnow,
+)
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -228,13 +240,17 @@ def cached_page(view):
         config = current_app.config
         control = response.cache_control
         control.public = True
-        control.max_age = config["MARKET_CACHE_SECONDS"]
-        shared = config["MARKET_SHARED_CACHE_SECONDS"]
+        # A page that says when it goes out of date (the API's "open now") is kept no longer,
+        # here (see PageCache) or in any cache in front.
+        left = _seconds_left(response.expires)
+        control.max_age = min(config["MARKET_CACHE_SECONDS"], left)
+        shared = min(config["MARKET_SHARED_CACHE_SECONDS"], left)
         if shared:
             control.s_maxage = shared
             # A stall's pages show its owner's phone number: once consent is withdrawn they
-            # must not be served stale, even for a moment.
-            if not tags[-1].startswith("vendor-") and config["MARKET_STALE_SECONDS"]:
+            # must not be served stale, even for a moment; nor a page past its expiry.
+            stale = not tags[-1].startswith("vendor-") and response.expires is None
+            if stale and config["MARKET_STALE_SECONDS"]:
                 control.stale_while_revalidate = config["MARKET_STALE_SECONDS"]
         control.no_cache = not (control.max_age or shared)
         response.headers["Surrogate-Key"] = " ".join(tags)
@@ -245,6 +261,17 @@ def cached_page(view):
 
     wrapper.page_cache = True
     return wrapper
+
+
+def _seconds_left(expires: datetime | None) -> int:
+    if expires is None:
+        return GENERATION_SECONDS
+    return max(0, int((expires - utcnow()).total_seconds()))
+
+
+def _expired(headers: list[tuple[str, str]]) -> bool:
+    expires = next((v for k, v in headers if k.lower() == "expires"), None)
+    return expires is not None and _seconds_left(parsedate_to_datetime(expires)) == 0
 
 
 _build_tokens: dict[int, str] = {}
@@ -307,6 +334,8 @@ class PageCache:
         except Exception:
             self._warn("page cache unreachable: rendering")
             return self._forward(None, environ, start_response, "BYPASS")
+        if entry is not None and _expired(entry[1]):
+            entry = None
         if entry is None:
             self._count(kind, "miss")
             return self._forward(key, environ, start_response, "MISS")
