@@ -117,6 +117,23 @@ ROUTES = [
         "admin.export_products", "GET", market_path("/products.csv"), COORDINATORS, OF_THIS_MARKET
     ),
     Route("admin.audit", "GET", market_path("/audit"), COORDINATORS, OF_THIS_MARKET),
+    # Shared by every market: any coordinator (tests/test_synonyms.py for what they do).
+    Route("admin.synonym_list", "GET", lambda w: "/admin/synonyms", COORDINATORS, COORDINATORS),
+    Route(
+        "admin.synonym_list",
+        "POST",
+        lambda w: "/admin/synonyms",
+        COORDINATORS,
+        COORDINATORS,
+        lambda w: {"phrase": "madoe", "means": "madu"},
+    ),
+    Route(
+        "admin.synonym_remove",
+        "POST",
+        lambda w: "/admin/synonyms/1/remove",
+        COORDINATORS,
+        COORDINATORS,
+    ),
     Route(
         "admin.vendor_moderate",
         "GET",

@@ -85,6 +85,7 @@ def _values(world: dict) -> dict[str, str]:
         "vlog_id": str(world.vlog.id),
         "user_id": str(world.people["volunteer"].id),
         "staff_id": "1",
+        "synonym_id": "1",
         "token": "x" * 43,
         "key": world.stall_photo.key(400),
         "kind": "lapak",
