@@ -21,6 +21,11 @@ WTFORMS_MESSAGES = (
     _l("Not a valid integer value."),
     _l("Not a valid date value."),
 )
+# Under the optional English name of a stall or product: people write it, no machine does.
+ENGLISH_HINT = _l(
+    "Optional, for visitors who read English. Written by a person who knows the goods; "
+    "left empty, English pages show the Indonesian text."
+)
 
 
 class _Catalogue:

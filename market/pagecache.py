@@ -26,6 +26,8 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import wraps
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,7 +42,17 @@ from werkzeug.wrappers import Request
 
 from market import purge
 from market.extensions import cache
-from market.models import Category, Market, Photo, Product, QrisCode, Vendor, VlogLink, utcnow
+from market.models import (
+    Category,
+    Market,
+    Photo,
+    Product,
+    QrisCode,
+    Synonym,
+    Vendor,
+    VlogLink,
+    utcnow,
+)
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -78,6 +90,13 @@ def market_changed(market_slug: str) -> set[str]:
 
 def stall_changed(market_slug: str, vendor_slug: str) -> set[str]:
     return {MARKET_LISTS, f"stalls-{market_slug}", f"vendor-{market_slug}/{vendor_slug}"}
+
+
+def search_changed(market_slugs: Iterable[str]) -> set[str]:
+    """A synonym changes what every search finds, in every market: the pages with search
+    results are the city's search (under MARKET_LISTS) and each market's search and API
+    listings (under its stalls tag). Stall and product pages stay."""
+    return {MARKET_LISTS} | {f"stalls-{slug}" for slug in market_slugs}
 
 
 # --- generations ----------------------------------------------------------------------------
@@ -140,6 +159,8 @@ def note_public_changes(session: Session, _flush_context) -> None:
     for instance in (*session.new, *session.dirty, *session.deleted):
         if isinstance(instance, Category):
             tags.add(EVERYTHING)
+        elif isinstance(instance, Synonym):
+            tags |= search_changed(session.scalars(select(Market.slug)))
         elif isinstance(instance, Market):
             tags |= market_changed(instance.slug)
         elif isinstance(instance, Vendor):
@@ -220,13 +241,17 @@ def cached_page(view):
         config = current_app.config
         control = response.cache_control
         control.public = True
-        control.max_age = config["MARKET_CACHE_SECONDS"]
-        shared = config["MARKET_SHARED_CACHE_SECONDS"]
+        # A page that says when it goes out of date (the API's "open now") is kept no longer,
+        # here (see PageCache) or in any cache in front.
+        left = _seconds_left(response.expires)
+        control.max_age = min(config["MARKET_CACHE_SECONDS"], left)
+        shared = min(config["MARKET_SHARED_CACHE_SECONDS"], left)
         if shared:
             control.s_maxage = shared
             # A stall's pages show its owner's phone number: once consent is withdrawn they
-            # must not be served stale, even for a moment.
-            if not tags[-1].startswith("vendor-") and config["MARKET_STALE_SECONDS"]:
+            # must not be served stale, even for a moment; nor a page past its expiry.
+            stale = not tags[-1].startswith("vendor-") and response.expires is None
+            if stale and config["MARKET_STALE_SECONDS"]:
                 control.stale_while_revalidate = config["MARKET_STALE_SECONDS"]
         control.no_cache = not (control.max_age or shared)
         response.headers["Surrogate-Key"] = " ".join(tags)
@@ -237,6 +262,17 @@ def cached_page(view):
 
     wrapper.page_cache = True
     return wrapper
+
+
+def _seconds_left(expires: datetime | None) -> int:
+    if expires is None:
+        return GENERATION_SECONDS
+    return max(0, int((expires - utcnow()).total_seconds()))
+
+
+def _expired(headers: list[tuple[str, str]]) -> bool:
+    expires = next((v for k, v in headers if k.lower() == "expires"), None)
+    return expires is not None and _seconds_left(parsedate_to_datetime(expires)) == 0
 
 
 _build_tokens: dict[int, str] = {}
@@ -299,6 +335,8 @@ class PageCache:
         except Exception:
             self._warn("page cache unreachable: rendering")
             return self._forward(None, environ, start_response, "BYPASS")
+        if entry is not None and _expired(entry[1]):
+            entry = None
         if entry is None:
             self._count(kind, "miss")
             return self._forward(key, environ, start_response, "MISS")

@@ -45,6 +45,12 @@ def can_coordinate(user: User) -> bool:
     return user.is_authenticated and user.role in COORDINATION_ROLES
 
 
+def can_edit_synonyms(user: User, _synonym: object = None) -> bool:
+    """The search synonyms are shared by every market: any coordinator may keep them, as
+    they hear what shoppers type at their own market, and admins."""
+    return user.is_authenticated and user.role in COORDINATION_ROLES
+
+
 def can_manage_market(user: User, market: Market) -> bool:
     """Coordinate a market: edit it, assign staff, moderate, read its reports and audit log."""
     if not user.is_authenticated:

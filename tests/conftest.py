@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from market import create_app
 from market.extensions import cache, db, limiter
+from market.models import Synonym
 from market.services import search
 from tests.factories import make_world
 from tests.pages import IsolatedClient
@@ -114,11 +115,26 @@ def app(database_url, tmp_path_factory):
     )
     with app.app_context():
         upgrade()
+        _SYNONYMS.extend(db.session.execute(select(Synonym.id, Synonym.phrase, Synonym.means)))
         db.session.remove()
     # Storage is created per app; tests share it (files named by hash never collide).
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+# The synonym table as migrated: reference data that coordinators may change, so a test that
+# changes it (the synonym pages) leaves it as the next test expects.
+_SYNONYMS: list = []
+
+
+def _restore_synonyms(connection) -> None:
+    table = Synonym.__table__
+    now = connection.execute(select(func.count(), func.max(table.c.id))).one()
+    if tuple(now) == (len(_SYNONYMS), max(row.id for row in _SYNONYMS)):
+        return
+    connection.execute(table.delete())
+    connection.execute(table.insert(), [row._asdict() for row in _SYNONYMS])
 
 
 @pytest.fixture(autouse=True)
@@ -133,6 +149,7 @@ def _clean_database(app):
             connection.execute(text("UPDATE market SET cover_photo_id = NULL"))
             # The search vocabulary is not a model's table: words of a test stay out of the next.
             connection.execute(text(f"DELETE FROM {search.VOCABULARY}"))  # noqa: S608
+            _restore_synonyms(connection)
             if connection.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

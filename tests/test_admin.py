@@ -164,6 +164,23 @@ ROUTES = [
         "admin.person_reactivate", "POST", person_path("/reactivate"), COORDINATORS, OF_THIS_MARKET
     ),
     Route("admin.person_reset", "POST", person_path("/reset"), COORDINATORS, OF_THIS_MARKET),
+    # Shared by every market: any coordinator (tests/test_synonyms.py for what they do).
+    Route("admin.synonym_list", "GET", lambda w: "/admin/synonyms", COORDINATORS, COORDINATORS),
+    Route(
+        "admin.synonym_list",
+        "POST",
+        lambda w: "/admin/synonyms",
+        COORDINATORS,
+        COORDINATORS,
+        lambda w: {"phrase": "madoe", "means": "madu"},
+    ),
+    Route(
+        "admin.synonym_remove",
+        "POST",
+        lambda w: "/admin/synonyms/1/remove",
+        COORDINATORS,
+        COORDINATORS,
+    ),
     Route(
         "admin.vendor_moderate",
         "GET",

@@ -22,6 +22,7 @@ from market.models import (
     QrisCode,
     Role,
     StaffRole,
+    Synonym,
     User,
     Vendor,
     VendorStatus,
@@ -158,6 +159,7 @@ def build_world() -> World:
         ),
         "campaign": make_campaign([market], [people["volunteer"]]).id,
         "spare_volunteer": spare_volunteer.id,
+        "synonym": db.session.scalar(select(Synonym.id).where(Synonym.phrase == "honey")),
     }
     db.session.commit()
     claimable = make_vendor(market, published=False, owner=None)
@@ -522,6 +524,17 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("campaigns.report_csv", "GET"): Rule(
         _id("/admin/campaigns", "campaign", "/laporan.csv"), COORDINATORS, COORDINATION_HERE
+    ),
+    # Search synonyms are shared by every market, kept by any coordinator.
+    ("admin.synonym_list", "GET"): Rule(lambda w: "/admin/synonyms", COORDINATORS, COORDINATORS),
+    ("admin.synonym_list", "POST"): Rule(
+        lambda w: "/admin/synonyms",
+        COORDINATORS,
+        COORDINATORS,
+        data=lambda w: {"phrase": "madoe", "means": "madu"},
+    ),
+    ("admin.synonym_remove", "POST"): Rule(
+        lambda w: f"/admin/synonyms/{w.ids['synonym']}/remove", COORDINATORS, COORDINATORS
     ),
     # The print job of a whole market is for its coordinators; nobody else learns it exists.
     ("storefront.print_market", "GET"): Rule(

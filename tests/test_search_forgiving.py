@@ -31,6 +31,11 @@ DEMO_TABLE = [
     ("B12", "vendor", "amplang kepiting", None),
     ("Blok B No 12", "vendor", "amplang kepiting", None),
     ("halal", "product", "", None),
+    # English words of the goods' English names and descriptions (not of the synonym table).
+    ("mackerel", "product", "amplang", None),
+    ("crab crackers", "product", "amplang kepiting", None),
+    ("hornbill", "product", "enggang", None),
+    ("stingless bee", "product", "madu kelulut", None),
     ("ámplang", "product", "amplang", None),
     ("ampl", "product", "amplang", None),
 ]

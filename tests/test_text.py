@@ -86,6 +86,7 @@ def _values(world: dict) -> dict[str, str]:
         "user_id": str(world.people["volunteer"].id),
         "staff_id": "1",
         "campaign_id": str(make_campaign([world.market], [world.people["volunteer"]]).id),
+        "synonym_id": "1",
         "token": "x" * 43,
         "key": world.stall_photo.key(400),
         "kind": "lapak",

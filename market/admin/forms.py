@@ -228,3 +228,22 @@ class AuditFilterForm(Form):
     def validate_last(self, field) -> None:
         if self.first.data and field.data and field.data < self.first.data:
             raise ValidationError(_l("The last day comes before the first."))
+
+
+class SynonymForm(Form):
+    """A search synonym: what shoppers type, and the words the stalls use for it."""
+
+    phrase = StringField(
+        _l("When shoppers search for"),
+        description=_l("A spelling, a common typo or an English word, e.g. kripik or honey."),
+        render_kw={"maxlength": 80, "autocomplete": "off", "autocapitalize": "none"},
+    )
+    means = StringField(
+        _l("also find"),
+        description=_l("The word on the stalls and goods, e.g. keripik or madu."),
+        render_kw={"maxlength": 80, "autocomplete": "off", "autocapitalize": "none"},
+    )
+    both_ways = BooleanField(
+        _l("Both ways (two spellings of the same word)"),
+        description=_l("Then a search for the second also finds the first."),
+    )

@@ -32,11 +32,13 @@ from market.admin.forms import (
     SheetApplyForm,
     SheetForm,
     StaffForm,
+    SynonymForm,
 )
 from market.extensions import db
 from market.manage.invitation_links import remember_account_link, shown_account_link
-from market.models import LinkPurpose, Market, MarketStaff, Product, Role, User, Vendor
+from market.models import LinkPurpose, Market, MarketStaff, Product, Role, Synonym, User, Vendor
 from market.permissions import (
+    can_edit_synonyms,
     can_manage_account,
     can_manage_market,
     can_moderate_product,
@@ -56,6 +58,7 @@ from market.services import (
     privacy,
     reports,
     spreadsheets,
+    synonyms,
 )
 from market.services.audit import security_event
 from market.services.audit_log import (
@@ -685,3 +688,62 @@ def vendor_erase(vendor_id: int):
     return render_template(
         "admin/vendor_erase.html", vendor=vendor, form=form, data=privacy.export_vendor(vendor)
     )
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@coordinator_required
+def synonym_list():
+    form = SynonymForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            added = synonyms.add_synonym(
+                {
+                    "phrase": form.phrase.data,
+                    "means": form.means.data,
+                    "both_ways": form.both_ways.data,
+                },
+                actor=current_user,
+            )
+        except synonyms.InvalidSynonym as error:
+            form.show_errors(error.errors)
+            status = 422
+        else:
+            first = added[0]
+            flash(
+                _(
+                    "Search now also finds “%(means)s” for “%(phrase)s”.",
+                    phrase=first.phrase,
+                    means=first.means,
+                ),
+                "success",
+            )
+            return redirect(url_for(".synonym_list"), code=303)
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "admin/synonyms.html",
+            form=form,
+            synonyms=synonyms.list_synonyms(),
+            removals=synonyms.recent_removals(),
+        ),
+        status,
+    )
+
+
+@bp.route("/synonyms/<int:synonym_id>/remove", methods=["POST"])
+@coordinator_required
+def synonym_remove(synonym_id: int):
+    synonym = load_or_404(Synonym, synonym_id, can_edit_synonyms)
+    phrase, means = synonym.phrase, synonym.means
+    synonyms.remove_synonym(synonym, actor=current_user)
+    flash(
+        _(
+            "Removed: “%(phrase)s” → “%(means)s”. It can be added back below.",
+            phrase=phrase,
+            means=means,
+        ),
+        "success",
+    )
+    return redirect(url_for(".synonym_list"), code=303)

@@ -100,6 +100,11 @@ def _object(properties: dict, optional: tuple = ()) -> dict:
 
 
 _URI = {"type": "string", "format": "uri"}
+_CLOCK = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+_ENGLISH = {
+    "type": "string",
+    "description": "Written in English by a person; empty when nobody has (use the Indonesian).",
+}
 _NUMBER_OR_NULL = _nullable({"type": "number"})
 
 SCHEMAS = {
@@ -125,7 +130,33 @@ SCHEMAS = {
             "province": _STRING,
             "address": _STRING,
             "description": _STRING,
-            "opening_hours": _STRING,
+            "opening_hours": {**_STRING, "description": "A note in words, e.g. on holidays."},
+            "weekly_hours": {
+                **_nullable(
+                    {
+                        "type": "array",
+                        "minItems": 7,
+                        "maxItems": 7,
+                        "items": _nullable(_object({"opens": _CLOCK, "closes": _CLOCK})),
+                    }
+                ),
+                "description": (
+                    "Opening hours per day, Monday first, in the market's time zone; null for "
+                    "a day it is closed. Null when the market has not given them."
+                ),
+            },
+            "timezone": {**_STRING, "description": "IANA time zone, e.g. Asia/Makassar."},
+            "open_now": {
+                **_nullable({"type": "boolean"}),
+                "description": "Whether it is open as the response is made; null without hours.",
+            },
+            "open_now_changes_at": {
+                **_nullable({"type": "string", "format": "date-time"}),
+                "description": (
+                    "When it next opens or closes (the response expires then); null when "
+                    "that never happens."
+                ),
+            },
             "latitude": _NUMBER_OR_NULL,
             "longitude": _NUMBER_OR_NULL,
             "cover_photo": _nullable(_ref("Photo")),
@@ -145,8 +176,10 @@ SCHEMAS = {
             "slug": _STRING,
             "market": _STRING,
             "name": _STRING,
+            "name_en": _ENGLISH,
             "stall": _object({"block": _STRING, "number": _STRING, "label": _STRING}),
             "description": _STRING,
+            "description_en": _ENGLISH,
             "opening_hours": _STRING,
             "categories": {"type": "array", "items": _ref("Category")},
             "photos": {"type": "array", "items": _ref("Photo")},
@@ -160,7 +193,9 @@ SCHEMAS = {
             "vendor": _STRING,
             "market": _STRING,
             "name": _STRING,
+            "name_en": _ENGLISH,
             "description": _STRING,
+            "description_en": _ENGLISH,
             "price_idr": _nullable({"type": "integer", "minimum": 0}),
             "price_kind": {"enum": ["fixed", "from", "negotiable"]},
             "price_note": _STRING,

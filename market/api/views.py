@@ -5,14 +5,15 @@ conditional GET: a weak ETag from the data's version and a short public Cache-Co
 """
 
 import re
+from datetime import datetime
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from market.api.openapi import DOCUMENT
 from market.extensions import csrf
-from market.models import Category, Market, Photo, Product, Vendor
+from market.models import Category, Market, Photo, Product, Vendor, utcnow
 from market.pagecache import cached_page
-from market.services import public, search
+from market.services import hours, public, search
 from market.services.errors import NotFound
 from market.web import MAX_PAGE, absolute, absolute_url_for, photo_url
 
@@ -79,7 +80,10 @@ def _category(category: Category) -> dict:
     return {"slug": category.slug, "name_id": category.name_id, "name_en": category.name_en}
 
 
-def _market(market: Market, vendors: int | None = None, products: int | None = None) -> dict:
+def _market(
+    market: Market, now: datetime, vendors: int | None = None, products: int | None = None
+) -> dict:
+    state = hours.open_state(market.weekly_hours, market.timezone, now)
     data = {
         "slug": market.slug,
         "name": market.name,
@@ -88,6 +92,12 @@ def _market(market: Market, vendors: int | None = None, products: int | None = N
         "address": market.address,
         "description": market.description,
         "opening_hours": market.opening_hours,
+        "weekly_hours": market.weekly_hours,
+        "timezone": market.timezone,
+        "open_now": state.open if state else None,
+        "open_now_changes_at": (
+            state.changes_at.isoformat() if state and state.changes_at else None
+        ),
         "latitude": float(market.latitude) if market.latitude is not None else None,
         "longitude": float(market.longitude) if market.longitude is not None else None,
         "cover_photo": _photo(market.cover_photo) if market.cover_photo else None,
@@ -104,12 +114,14 @@ def _vendor(vendor: Vendor) -> dict:
         "slug": vendor.slug,
         "market": market.slug,
         "name": vendor.business_name,
+        "name_en": vendor.name_en,
         "stall": {
             "block": vendor.stall_block,
             "number": vendor.stall_number,
             "label": vendor.stall_label,
         },
         "description": vendor.description,
+        "description_en": vendor.description_en,
         "opening_hours": vendor.opening_hours,
         "categories": [_category(c) for c in vendor.categories],
         "photos": [_photo(p) for p in vendor.photos],
@@ -129,7 +141,9 @@ def _product(product: Product, *, detail: bool = False) -> dict:
         "vendor": vendor.slug,
         "market": vendor.market.slug,
         "name": product.name,
+        "name_en": product.name_en,
         "description": product.description,
+        "description_en": product.description_en,
         "price_idr": product.price_idr,
         "price_kind": product.price_kind.value,
         "price_note": product.price_note,
@@ -150,6 +164,16 @@ def _product(product: Product, *, detail: bool = False) -> dict:
     return data
 
 
+def _until_a_market_opens_or_closes(body: dict, markets: list[dict]) -> Response:
+    """The response, expiring when the first of these markets opens or closes: "open_now"
+    must not outlive that in any cache (market.pagecache.cached_page reads the expiry)."""
+    response = jsonify(body)
+    changes = [m["open_now_changes_at"] for m in markets if m["open_now_changes_at"]]
+    if changes:
+        response.expires = min(datetime.fromisoformat(moment) for moment in changes)
+    return response
+
+
 @bp.route("/openapi.json")
 def openapi():
     return DOCUMENT
@@ -164,7 +188,9 @@ def markets():
     if not chosen and page > 1:
         abort(404, "No such page.")
     listing = public.Page(chosen, page, per_page, len(everything))
-    return _listing([_market(m, v, p) for m, v, p in chosen], listing)
+    now = utcnow()
+    items = [_market(m, now, v, p) for m, v, p in chosen]
+    return _until_a_market_opens_or_closes(_listing(items, listing), items)
 
 
 @bp.route("/v1/markets/<market_slug>")
@@ -172,7 +198,8 @@ def markets():
 def market(market_slug: str):
     market = _found(public.find_market(market_slug))
     categories = [_category(c) for c, here in public.market_categories(market) if here]
-    return _market(market) | {"categories": categories}
+    data = _market(market, utcnow()) | {"categories": categories}
+    return _until_a_market_opens_or_closes(data, [data])
 
 
 @bp.route("/v1/markets/<market_slug>/vendors")

@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
-from market.forms import CheckboxesField, Form
+from market.forms import ENGLISH_HINT, CheckboxesField, Form
 from market.models import Availability, Category, PriceKind, Product
 
 PHOTO_INPUT = {"accept": "image/*"}
@@ -84,6 +84,11 @@ class ProductForm(Form):
         description=_l("How many are ready to sell."),
         render_kw={"inputmode": "numeric", "maxlength": 12, "autocomplete": "off"},
     )
+    # For visitors who read English; the same two fields are on the stall's profile form.
+    name_en = StringField(
+        _l("Name in English"), description=ENGLISH_HINT, render_kw={"maxlength": 120}
+    )
+    description_en = TextAreaField(_l("Description in English"), render_kw={"rows": 3})
 
     def __init__(self, categories: list[Category], locale: str, **kwargs):
         super().__init__(**kwargs)
@@ -92,6 +97,8 @@ class ProductForm(Form):
     def fill_from(self, product: Product) -> None:
         """Show a saved product in the form."""
         for name in ("name", "description", "price_note", "permit_number", "material", "halal"):
+            getattr(self, name).data = getattr(product, name)
+        for name in ("name_en", "description_en"):
             getattr(self, name).data = getattr(product, name)
         self.price.data = "" if product.price_idr is None else str(product.price_idr)
         self.price_kind.data = product.price_kind.value
@@ -115,6 +122,8 @@ class ProductForm(Form):
             "material": self.material.data,
             "weight_grams": self.weight_grams.data,
             "stock_count": self.stock_count.data,
+            "name_en": self.name_en.data,
+            "description_en": self.description_en.data,
             "categories": self.categories.data or [],
         }
 

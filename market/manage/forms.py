@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from market.forms import CheckboxesField, Form
+from market.forms import ENGLISH_HINT, CheckboxesField, Form
 from market.services.audit import MAX_REASON
 from market.services.vendors import (
     MAX_DESCRIPTION,
@@ -59,6 +59,12 @@ class VendorForm(Form):
     )
     opening_hours = StringField(
         PROFILE_LABELS["opening_hours"], render_kw={"maxlength": MAX_OPENING_HOURS}
+    )
+    name_en = StringField(
+        PROFILE_LABELS["name_en"], description=ENGLISH_HINT, render_kw={"maxlength": MAX_NAME}
+    )
+    description_en = TextAreaField(
+        PROFILE_LABELS["description_en"], render_kw={"maxlength": MAX_DESCRIPTION, "rows": 3}
     )
     allow_duplicate = BooleanField(_l("This is a different vendor: save anyway"))
     version = IntegerField(widget=HiddenField.widget, validators=[Optional()])

@@ -114,6 +114,8 @@ def _profile_input(form: VendorForm) -> dict:
         "whatsapp": form.whatsapp.data,
         "description": form.description.data,
         "opening_hours": form.opening_hours.data,
+        "name_en": form.name_en.data,
+        "description_en": form.description_en.data,
         "category_ids": form.categories.data or [],
     }
 

@@ -1,7 +1,7 @@
 """The domain model: one module per aggregate, re-exported here for convenience."""
 
 from market.models.audit import AuditEvent
-from market.models.base import TimestampMixin, utcnow
+from market.models.base import LocalText, TimestampMixin, utcnow
 from market.models.campaign import Campaign, CampaignMarket, TargetKind
 from market.models.idempotency import IdempotencyKey
 from market.models.market import Category, Market, MarketStaff, StaffRole
@@ -24,6 +24,7 @@ __all__ = [
     "Invitation",
     "LinkPurpose",
     "ListSend",
+    "LocalText",
     "Market",
     "MarketStaff",
     "PageView",

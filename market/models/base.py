@@ -1,6 +1,7 @@
 """Column helpers shared by every model."""
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
@@ -44,3 +45,25 @@ def str_enum(enum_class: type[enum.Enum]) -> Enum:
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class LocalText:
+    """A text as a page shows it, with the language it is written in (a BCP 47 tag), so the
+    page can mark Indonesian shown on an English page."""
+
+    text: str
+    lang: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
+def in_locale(indonesian: str, english: str, locale: str) -> LocalText:
+    """The English text on English pages when a person wrote one, else the Indonesian."""
+    if locale == "en" and english:
+        return LocalText(english, "en")
+    return LocalText(indonesian, "id")

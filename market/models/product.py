@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from market.extensions import db
-from market.models.base import TimestampMixin, UTCDateTime, str_enum
+from market.models.base import LocalText, TimestampMixin, UTCDateTime, in_locale, str_enum
 
 if TYPE_CHECKING:
     from market.models.market import Category
@@ -114,6 +114,12 @@ class Product(TimestampMixin, db.Model):
     @property
     def is_public(self) -> bool:
         return self.is_listed and self.vendor.is_public
+
+    def name_in(self, locale: str) -> LocalText:
+        return in_locale(self.name, self.name_en, locale)
+
+    def description_in(self, locale: str) -> LocalText:
+        return in_locale(self.description, self.description_en, locale)
 
     def __repr__(self) -> str:
         return f"<Product {self.id} {self.slug}>"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from market.extensions import db
-from market.models.base import TimestampMixin, UTCDateTime, str_enum
+from market.models.base import LocalText, TimestampMixin, UTCDateTime, in_locale, str_enum
 
 if TYPE_CHECKING:
     from market.models.market import Category, Market
@@ -119,6 +119,12 @@ class Vendor(TimestampMixin, db.Model):
     @property
     def has_consent(self) -> bool:
         return self.consent_at is not None
+
+    def name_in(self, locale: str) -> LocalText:
+        return in_locale(self.business_name, self.name_en, locale)
+
+    def description_in(self, locale: str) -> LocalText:
+        return in_locale(self.description, self.description_en, locale)
 
     # What "public" means for a vendor, written once for Python and for SQL (every public
     # query filters on Vendor.is_public). A market's own `published` gates its pages on top.

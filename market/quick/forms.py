@@ -22,6 +22,8 @@ class QuickVendorForm(VendorForm):
     # What can wait for later, on the full profile form.
     description = None
     opening_hours = None
+    name_en = None
+    description_en = None
     version = None
     categories = CheckboxesField(_l("What do they sell?"), coerce=int)
     consent_language = RadioField(

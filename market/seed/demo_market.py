@@ -40,7 +40,14 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"material": "Manik kaca, motif enggang"},
+                {
+                    "material": "Manik kaca, motif enggang",
+                    "name_en": "Bead bracelet with hornbill motif",
+                    "description_en": (
+                        "Glass beads strung by hand at the stall in the pattern of the "
+                        "hornbill, the bird the Dayak people hold sacred."
+                    ),
+                },
             ),
             (
                 "Kalung manik Dayak tiga warna",
@@ -48,7 +55,7 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"material": "Manik kaca"},
+                {"material": "Manik kaca", "name_en": "Three-colour Dayak bead necklace"},
             ),
             (
                 "Tas selempang manik",
@@ -85,7 +92,15 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"halal": True, "permit_number": "PIRT 2066471010123-26"},
+                {
+                    "halal": True,
+                    "permit_number": "PIRT 2066471010123-26",
+                    "name_en": "Mackerel fish crackers (amplang) 250 g",
+                    "description_en": (
+                        "Crunchy amplang of Spanish mackerel, fried every morning: the snack "
+                        "people take home from Balikpapan. Keeps for two months."
+                    ),
+                },
             ),
             (
                 "Amplang kepiting 250 g",
@@ -93,7 +108,11 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"halal": True, "permit_number": "PIRT 2066471010124-26"},
+                {
+                    "halal": True,
+                    "permit_number": "PIRT 2066471010124-26",
+                    "name_en": "Crab crackers (amplang) 250 g",
+                },
             ),
             ("Kerupuk ikan pipih 500 g", 40000, "fixed", "", "in_stock", {"halal": True}),
             ("Stik ikan pedas", 20000, "fixed", "per bungkus", "in_stock", {"halal": True}),
@@ -132,7 +151,11 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"material": "Katun, pewarna alam"},
+                {
+                    "material": "Katun, pewarna alam",
+                    "name_en": "Sasirangan cloth",
+                    "description_en": "Banjar tie-dyed cotton, coloured with natural dyes.",
+                },
             ),
             ("Kemeja batik pria lengan pendek", 185000, "fixed", "ukuran M–XXL", "in_stock", {}),
             ("Selendang batik", 85000, "negotiable", "", "pre_order", {}),
@@ -162,7 +185,7 @@ VENDORS = [
                 "negotiable",
                 "",
                 "in_stock",
-                {"material": "Mutiara Lombok"},
+                {"material": "Mutiara Lombok", "name_en": "Saltwater pearl necklace"},
             ),
             ("Anting mutiara", 95000, "fixed", "sepasang", "in_stock", {}),
             ("Gelang batu akik", 65000, "fixed", "", "in_stock", {}),
@@ -241,7 +264,14 @@ VENDORS = [
         "Tas, keranjang dan topi seraung dari rotan, dianyam ibu-ibu Dayak Kenyah.",
         (150, 110, 50),
         [
-            ("Tas rotan bundar", 225000, "fixed", "", "in_stock", {"material": "Rotan alam"}),
+            (
+                "Tas rotan bundar",
+                225000,
+                "fixed",
+                "",
+                "in_stock",
+                {"material": "Rotan alam", "name_en": "Round woven rattan bag"},
+            ),
             ("Topi seraung", 85000, "fixed", "", "in_stock", {"material": "Daun sang, rotan"}),
             ("Keranjang anjat", 160000, "from", "", "in_stock", {"material": "Rotan, motif Dayak"}),
             ("Tikar rotan 1×2 m", 600000, "negotiable", "", "pre_order", {}),
@@ -264,7 +294,15 @@ VENDORS = [
                 "fixed",
                 "",
                 "in_stock",
-                {"halal": True, "permit_number": "PIRT 5066471020011-26"},
+                {
+                    "halal": True,
+                    "permit_number": "PIRT 5066471020011-26",
+                    "name_en": "Kelulut honey 250 ml",
+                    "description_en": (
+                        "Honey of the kelulut, a small stingless bee of the Kalimantan forest: "
+                        "runny, slightly sour and fragrant."
+                    ),
+                },
             ),
             ("Kopi liberika bubuk 200 g", 45000, "fixed", "", "in_stock", {"halal": True}),
             ("Gula aren cetak 500 g", 30000, "fixed", "", "in_stock", {"halal": True}),

@@ -72,6 +72,8 @@ ACTION_LABELS = {
     "staff.invite": _l("made a join link for"),
     "vendor.close": _l("marked as closed"),
     "vendor.reopen": _l("marked as open again"),
+    "synonym.add": _l("added the search synonym"),
+    "synonym.remove": _l("removed the search synonym"),
 }
 RECORD_TYPES = ("vendor", "product", "market", "marketstaff", "user")
 
@@ -87,9 +89,9 @@ _PRODUCT_FIELDS = {
     "halal": _l("Halal"),
     "permit_number": _l("PIRT or BPOM number"),
     "material": _l("Material or motif"),
-    "categories": _l("Categories"),
     "name_en": _l("Name in English"),
     "description_en": _l("Description in English"),
+    "categories": _l("Categories"),
     "weight_grams": _l("Weight (grams)"),
     "stock_count": _l("Stock (pieces)"),
 }

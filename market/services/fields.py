@@ -39,3 +39,18 @@ def enum_value(enum_class, value: Any, default):
         return enum_class(value)
     except ValueError:
         return None
+
+
+def english_texts(
+    raw: Mapping[str, Any], errors: dict[str, str], max_name: int, max_description: int
+) -> dict[str, str]:
+    """The optional English name and description of a stall or product (``name_en``,
+    ``description_en``), checked like their Indonesian originals; empty when not given."""
+    values = {
+        "name_en": read_text(raw, "name_en", errors, text.name),
+        "description_en": read_text(raw, "description_en", errors, text.multi_line),
+    }
+    for key, limit in (("name_en", max_name), ("description_en", max_description)):
+        if len(values[key]) > limit:
+            errors[key] = too_long(limit, len(values[key]))
+    return values

@@ -9,7 +9,10 @@ its free-text note. Whether the market is open *now* is worked out in the visito
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask_babel import get_locale
@@ -126,3 +129,36 @@ def open_now_data(week: WeekHours | None, timezone: str) -> dict[str, Any] | Non
         "later": str(_l("Closed — opens again at %(time)s")),
         "closed": str(_l("Closed — opens again %(day)s %(time)s")),
     }
+
+
+@dataclass(frozen=True)
+class OpenState:
+    """Whether a market is open at a moment, and when that next changes (None: never, as for
+    a market closed every day)."""
+
+    open: bool
+    changes_at: datetime | None
+
+
+def open_state(week: WeekHours | None, timezone: str, now: datetime) -> OpenState | None:
+    """The state at ``now`` (aware) by the browser's rule (static/js/storefront.js): open from
+    a day's opening time until its closing time, in the market's time zone. None without
+    hours. For the API, which answers with a state rather than words for a script."""
+    if not week:
+        return None
+    zone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
+    local = now.astimezone(zone)
+    for ahead in range(DAYS + 1):
+        day: date = local.date() + timedelta(days=ahead)
+        hours = week[day.weekday()]
+        if not hours:
+            continue
+        opens, closes = (
+            datetime.combine(day, time.fromisoformat(hours[key]), zone)
+            for key in ("opens", "closes")
+        )
+        if local < opens:
+            return OpenState(False, opens)
+        if local < closes:
+            return OpenState(True, closes)
+    return OpenState(False, None)

@@ -22,7 +22,7 @@ from market.services import photos
 from market.services.audit import changes_of, record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.fields import enum_value, read_text, too_long
+from market.services.fields import english_texts, enum_value, read_text, too_long
 from market.services.ordering import move, next_position
 from market.services.prices import PriceRejected, parse_price
 from market.services.slugs import unique_slug
@@ -41,9 +41,6 @@ MAX_STOCK = 1_000_000
 _WHOLE = re.compile(r"^(\d{1,3}(?:[. ]\d{3})+|\d+)$")
 _GRAMS = re.compile(r"^(.+?)\s*(?:g|gr|gram)$")
 _KILOS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:kg|kilo)$")
-# Columns that no product form asks for, filled by spreadsheet import (not by ProductFields, so
-# that saving an edit form never blanks them).
-EXTRA_FIELDS = ("name_en", "description_en")
 
 
 class InvalidProduct(Invalid):
@@ -81,6 +78,8 @@ class ProductFields:
     material: str = ""
     weight_grams: int | None = None
     stock_count: int | None = None
+    name_en: str = ""
+    description_en: str = ""
     categories: list[Category] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
@@ -97,6 +96,8 @@ class ProductFields:
             "material": self.material,
             "weight_grams": self.weight_grams,
             "stock_count": self.stock_count,
+            "name_en": self.name_en,
+            "description_en": self.description_en,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -133,6 +134,7 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
     texts = {
         key: read_text(raw, key, errors) for key in ("price_note", "permit_number", "material")
     }
+    english = english_texts(raw, errors, MAX_NAME, MAX_DESCRIPTION)
     limits = {
         "name": (name, MAX_NAME),
         "description": (description, MAX_DESCRIPTION),
@@ -185,6 +187,7 @@ def clean_product(raw: Mapping[str, Any]) -> ProductFields:
         stock_count=stock_count,
         categories=categories,
         **texts,
+        **english,
     )
 
 
@@ -275,12 +278,10 @@ def add_product(
     fields: ProductFields,
     *,
     actor: User | None,
-    extra: Mapping[str, Any] | None = None,
     reason: str = "",
 ) -> Product:
-    """Put a new product at the end of the vendor's list and audit it; the caller commits.
-    ``extra`` holds the optional EXTRA_FIELDS, which no product form asks yet."""
-    values = fields.values() | {k: v for k, v in (extra or {}).items() if k in EXTRA_FIELDS}
+    """Put a new product at the end of the vendor's list and audit it; the caller commits."""
+    values = fields.values()
     taken_slugs = set(
         db.session.scalars(select(Product.slug).where(Product.vendor_id == vendor.id))
     )

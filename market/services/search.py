@@ -1,11 +1,12 @@
 """Full-text search over one market's vendors and products, and the index that serves it.
 
 Documents hold lower-cased, accent-free text (normalised here, so both databases agree) in four
-fields: a market scope token, the name, the category names in Indonesian and English, and the
-rest (description, stall, material). SQLite keeps them in FTS5 tables, PostgreSQL in weighted
-tsvectors with GIN indexes; both are created by migration 0002. A session hook rewrites the
-document of every Vendor and Product added, changed or deleted, in the same transaction, so
-nobody else has to call this module to keep search current. Visibility is not indexed: queries
+fields: a market scope token, the name (Indonesian and English), the category names in both
+languages, and the rest (descriptions in both languages, stall, material). SQLite keeps them
+in FTS5 tables, PostgreSQL in weighted tsvectors with GIN indexes; both are created by
+migration 0002. A session hook rewrites the document of every Vendor and Product added,
+changed or deleted, in the same transaction, so nobody else has to call this module to keep
+search current. Visibility is not indexed: queries
 join the live rows and apply the public filters, so the rule stays in one place.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
     column,
     func,
     inspect,
+    literal,
     literal_column,
     select,
     table,
@@ -108,6 +110,15 @@ def _category_names(connection: Connection, link, owner_column, ids) -> dict[int
     return {owner_id: " ".join(parts) for owner_id, parts in names.items()}
 
 
+def _english(connection: Connection, model) -> tuple:
+    """The English name and description columns of ``model``, or empty text in a database
+    migrated only up to before 0006 added them: migrations 0002 and 0004 build the index with
+    today's code."""
+    if _has_column(connection, model.__tablename__, "name_en"):
+        return model.name_en, model.description_en
+    return literal("").label("name_en"), literal("").label("description_en")
+
+
 def _vendor_documents(connection: Connection, ids: list[int]) -> dict[int, _Document]:
     tags = _category_names(connection, vendor_category, vendor_category.c.vendor_id, ids)
     rows = connection.execute(
@@ -119,16 +130,17 @@ def _vendor_documents(connection: Connection, ids: list[int]) -> dict[int, _Docu
             Vendor.stall_block,
             Vendor.stall_number,
             Vendor.description,
+            *_english(connection, Vendor),
         ).where(Vendor.id.in_(ids))
     )
     return {
         row.id: _Document(
             _scope(row.market_id),
-            row.business_name,
+            f"{row.business_name} {row.name_en}",
             tags.get(row.id, ""),
             # "b12" as one word too: shoppers type the code painted on the stall.
-            f"{row.description} blok {row.stall_block} no {row.stall_number} "
-            f"{row.stall_block}{row.stall_number}",
+            f"{row.description} {row.description_en} blok {row.stall_block} "
+            f"no {row.stall_number} {row.stall_block}{row.stall_number}",
             people=row.owner_name,
         )
         for row in rows
@@ -143,6 +155,7 @@ def _product_documents(connection: Connection, ids: list[int]) -> dict[int, _Doc
             Vendor.market_id,
             Product.name,
             Product.description,
+            *_english(connection, Product),
             Product.material,
             Product.price_note,
             Product.halal,
@@ -153,9 +166,10 @@ def _product_documents(connection: Connection, ids: list[int]) -> dict[int, _Doc
     return {
         row.id: _Document(
             _scope(row.market_id),
-            row.name,
+            f"{row.name} {row.name_en}",
             tags.get(row.id, ""),
-            f"{row.description} {row.material} {row.price_note} {'halal' if row.halal else ''}",
+            f"{row.description} {row.description_en} {row.material} {row.price_note} "
+            f"{'halal' if row.halal else ''}",
         )
         for row in rows
     }
@@ -242,6 +256,15 @@ def _has_table(connection: Connection, name: str) -> bool:
     # flushes must still work. Only a positive answer is remembered, so an upgrade is noticed.
     key = (connection.engine.url.render_as_string(), name)
     if key not in _tables_present and inspect(connection).has_table(name):
+        _tables_present.add(key)
+    return key in _tables_present
+
+
+def _has_column(connection: Connection, table_name: str, name: str) -> bool:
+    key = (connection.engine.url.render_as_string(), f"{table_name}.{name}")
+    if key not in _tables_present and any(
+        c["name"] == name for c in inspect(connection).get_columns(table_name)
+    ):
         _tables_present.add(key)
     return key in _tables_present
 

@@ -701,9 +701,11 @@ def apply_sheet(
             if kind == "vendors":
                 _create_vendor(market, row, taken, actor)
             else:
-                fields, extra = _product_fields(row.values)
                 products.add_product(
-                    row.parent, fields, actor=actor, extra=extra, reason=f"CSV row {row.number}"
+                    row.parent,
+                    _product_fields(row.values),
+                    actor=actor,
+                    reason=f"CSV row {row.number}",
                 )
         if preview.update_rows or preview.create_rows:
             record(
@@ -747,10 +749,9 @@ def _update(kind: str, row: RowPlan, actor: User | None) -> None:
     record(actor, action, target, changes, reason=f"CSV row {row.number}")
 
 
-def _product_fields(values: dict[str, Any]) -> tuple[products.ProductFields, dict[str, Any]]:
+def _product_fields(values: dict[str, Any]) -> products.ProductFields:
     plain = {key: values[key] for key in products.ProductFields("").values()}
-    extra = {key: values[key] for key in products.EXTRA_FIELDS}
-    return products.ProductFields(categories=values["categories"], **plain), extra
+    return products.ProductFields(categories=values["categories"], **plain)
 
 
 def _create_vendor(market: Market, row: RowPlan, taken: set[str], actor: User | None) -> None:

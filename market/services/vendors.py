@@ -19,7 +19,7 @@ from market.services import accounts
 from market.services.audit import changes_of, record
 from market.services.categories import all_categories
 from market.services.errors import Conflict, Invalid
-from market.services.fields import read_text, too_long
+from market.services.fields import english_texts, read_text, too_long
 from market.services.invitations import revoke_open
 from market.services.reports import local_today
 from market.services.slugs import slugify, unique_slug
@@ -44,9 +44,9 @@ PROFILE_LABELS = {
     "whatsapp": _l("WhatsApp number"),
     "description": _l("Short description"),
     "opening_hours": _l("Opening hours"),
-    "categories": _l("Categories"),
     "name_en": _l("Name in English"),
     "description_en": _l("Description in English"),
+    "categories": _l("Categories"),
 }
 
 
@@ -79,6 +79,8 @@ class Profile:
     whatsapp: str | None = None
     description: str = ""
     opening_hours: str = ""
+    name_en: str = ""
+    description_en: str = ""
     categories: list[Category] = field(default_factory=list)
 
     def values(self) -> dict[str, Any]:
@@ -91,6 +93,8 @@ class Profile:
             "whatsapp": self.whatsapp,
             "description": self.description,
             "opening_hours": self.opening_hours,
+            "name_en": self.name_en,
+            "description_en": self.description_en,
         }
 
 
@@ -105,6 +109,7 @@ def clean_profile(raw: Mapping[str, Any]) -> Profile:
     values |= {key: read_text(raw, key, errors) for key in LINES}
     values["stall_block"] = values["stall_block"].upper()
     description = read_text(raw, "description", errors, text.multi_line)
+    values |= english_texts(raw, errors, MAX_NAME, MAX_DESCRIPTION)
     limits = {
         "business_name": MAX_NAME,
         "owner_name": MAX_NAME,

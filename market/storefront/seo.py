@@ -4,7 +4,7 @@ products."""
 from flask import url_for
 from flask_babel import get_locale
 
-from market.models import Availability, Market, Product, Vendor
+from market.models import Availability, LocalText, Market, Product, Vendor
 from market.web import absolute, absolute_url_for, photo_url
 
 OG_IMAGE_WIDTH = 1200
@@ -71,7 +71,7 @@ def site_jsonld() -> dict:
         "@type": "WebSite",
         "name": "Pasar",
         "url": absolute_url_for("storefront.index"),
-        "inLanguage": str(get_locale()),
+        "inLanguage": _locale(),
     }
 
 
@@ -84,10 +84,28 @@ def market_jsonld(market: Market) -> dict:
     return {"@context": "https://schema.org", **place}
 
 
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _written(name: LocalText, description: LocalText) -> dict:
+    """A record's name and description as the page shows them, with the language they are
+    written in: inLanguage is the name's; a description in the other language (an English
+    name above an Indonesian description) carries its own language tag."""
+    data = {"name": name.text, "inLanguage": name.lang}
+    if description:
+        data["description"] = (
+            description.text
+            if description.lang == name.lang
+            else {"@value": description.text, "@language": description.lang}
+        )
+    return data
+
+
 def _store(vendor: Vendor) -> dict:
     return {
         "@type": "Store",
-        "name": vendor.business_name,
+        "name": vendor.name_in(_locale()).text,
         "url": absolute_url_for(
             "storefront.vendor", market_slug=vendor.market.slug, vendor_slug=vendor.slug
         ),
@@ -95,12 +113,15 @@ def _store(vendor: Vendor) -> dict:
 
 
 def vendor_jsonld(vendor: Vendor) -> dict:
-    store = _store(vendor) | {
-        "address": _address(vendor.market) | {"streetAddress": _street(vendor)},
-        "containedInPlace": market_place(vendor.market),
-    }
-    if vendor.description:
-        store["description"] = vendor.description
+    locale = _locale()
+    store = (
+        _store(vendor)
+        | _written(vendor.name_in(locale), vendor.description_in(locale))
+        | {
+            "address": _address(vendor.market) | {"streetAddress": _street(vendor)},
+            "containedInPlace": market_place(vendor.market),
+        }
+    )
     if vendor.photos:
         store["image"] = [image_url(photo) for photo in vendor.photos]
     if vendor.opening_hours:
@@ -123,19 +144,18 @@ def product_jsonld(product: Product) -> dict:
             product_slug=product.slug,
         )
     )
+    locale = _locale()
     data = {
         "@context": "https://schema.org",
         "@type": "Product",
-        "name": product.name,
+        **_written(product.name_in(locale), product.description_in(locale)),
         "url": url,
-        "brand": {"@type": "Brand", "name": vendor.business_name},
+        "brand": {"@type": "Brand", "name": vendor.name_in(locale).text},
     }
-    if product.description:
-        data["description"] = product.description
     if product.photos:
         data["image"] = [image_url(photo) for photo in product.photos]
     if product.categories:
-        data["category"] = product.categories[0].name_for(str(get_locale()))
+        data["category"] = product.categories[0].name_for(locale)
     if product.material:
         data["material"] = product.material
     if product.price_idr is not None:
