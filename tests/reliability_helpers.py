@@ -25,7 +25,7 @@ from market import create_app
 from market.extensions import db
 from market.models import Role
 from market.services import accounts
-from market.services.imaging import variant_key
+from market.services.imaging import master_key, variant_key
 from market.storage import LocalStorage
 from tests.factories import make_market, make_product, make_vendor
 from tests.live import app_env, flask, free_port
@@ -282,9 +282,12 @@ def sqlite_integrity(env: dict[str, str]) -> list[str]:
 
 def referenced_files(env: dict[str, str]) -> set[str]:
     keys = set()
-    for content_hash, variants in query(env, "SELECT content_hash, variants FROM photo"):
+    rows = query(env, "SELECT content_hash, variants, master_width FROM photo")
+    for content_hash, variants, master_width in rows:
         widths = json.loads(variants) if isinstance(variants, str) else variants
         keys.update(variant_key(content_hash, width) for width in widths)
+        if master_width:
+            keys.add(master_key(content_hash, master_width))
     return keys
 
 
