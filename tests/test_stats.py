@@ -105,6 +105,16 @@ def test_what_is_not_a_person_looking_is_not_counted(served, stall, method, head
     assert _views(stall[0].id) == {}
 
 
+def test_a_page_that_is_not_shown_is_not_counted(served, stall):
+    hidden = make_vendor(stall[0].market, slug="belum-terbit", published=False)
+    response = served.test_client().get(
+        "/pasar/pasar-pagi/lapak/belum-terbit/", headers={"User-Agent": PHONE}
+    )
+    assert response.status_code == 404
+    assert stats.flush(served) == 0
+    assert _views(hidden.id) == {}
+
+
 def test_the_back_office_is_not_counted(served, stall):
     vendor, _product = stall
     client = served.test_client()
@@ -154,12 +164,8 @@ def test_without_redis_the_process_flushes_its_own_counts(app, monkeypatch):
 
 
 def _cells(html: str, row: str) -> list[tuple[str, str, str]]:
-    found = re.findall(
-        rf'<tr data-row="{row}">.*?data-views>([^<]*)<.*?data-contacts>([^<]*)<.*?data-sends>([^<]*)<',
-        html,
-        re.S,
-    )
-    return found
+    cells = r".*?data-views>([^<]*)<.*?data-contacts>([^<]*)<.*?data-sends>([^<]*)<"
+    return re.findall(rf'<tr data-row="{row}">' + cells, html, re.S)
 
 
 def _chart(html: str) -> dict[str, int]:
