@@ -155,9 +155,12 @@ def test_without_redis_the_process_flushes_its_own_counts(app, monkeypatch):
         stats.store(app).take()
         market = make_market(slug="pasar-pagi")
         vendor = make_vendor(market, slug="amplang-bu-ani")
-        monkeypatch.setattr(stats, "MEMORY_FLUSH_SECONDS", -1)
-        app.test_client().get(STALL, headers={"User-Agent": PHONE})
-        assert _views(vendor.id) == {None: 1}
+        client = app.test_client()
+        client.get(STALL, headers={"User-Agent": PHONE})
+        assert _views(vendor.id) == {}, "not before its time"
+        monkeypatch.setattr(stats.store(app), "seconds", 0)
+        client.get(STALL, headers={"User-Agent": PHONE})
+        assert _views(vendor.id) == {None: 2}
 
 
 # --- what the stall sees --------------------------------------------------------------------

@@ -36,8 +36,6 @@ _BOTS = re.compile(
     r"java/|okhttp|feedfetcher|mediapartners|ia_archiver|^$",
     re.IGNORECASE,
 )
-# How long a process without Redis keeps its counts before adding them to the database.
-MEMORY_FLUSH_SECONDS = 300
 _HASH = "pageviews:"
 
 
@@ -63,7 +61,8 @@ def page_key(endpoint: str, args: dict) -> str | None:
 class _Memory:
     """Counts of one process, flushed by the process itself."""
 
-    def __init__(self):
+    def __init__(self, seconds: int):
+        self.seconds = seconds
         self.counts: Counter[tuple[str, str]] = Counter()
         self.lock = threading.Lock()
         self.flushed_at = time.monotonic()
@@ -82,7 +81,7 @@ class _Memory:
         return taken
 
     def due(self) -> bool:
-        return bool(self.counts) and time.monotonic() - self.flushed_at > MEMORY_FLUSH_SECONDS
+        return bool(self.counts) and time.monotonic() - self.flushed_at >= self.seconds
 
 
 class _Redis:
@@ -126,7 +125,9 @@ def store(app: Flask):
     found = app.extensions.get("market_page_views")
     if found is None:
         url = app.config["MARKET_REDIS_URL"]
-        found = app.extensions["market_page_views"] = _Redis(url) if url else _Memory()
+        memory = app.config["MARKET_VIEWS_FLUSH_SECONDS"]
+        found = _Redis(url) if url else _Memory(memory)
+        app.extensions["market_page_views"] = found
     return found
 
 
