@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 STALL = "/pasar/pasar-inpres-kebun-sayur/lapak/manik-dayak-bu-sri/"
 PRODUCT = STALL + "gelang-manik-motif-burung-enggang"
+PRODUCT_NAME = "Gelang manik motif burung enggang"
 # Headless Chromium says so in its user agent, and is not counted: shoppers' phones do not.
 SHOPPER = {
     **PHONE_360,
@@ -50,7 +51,7 @@ def test_the_vendor_sees_their_page_views_on_their_home(browser, counting_server
     table = vendor.get_by_role("table", name="Numbers per product, last 30 days")
     stall_row = table.locator('tr[data-row="stall"]')
     expect(stall_row.locator("[data-views]")).to_have_text("3")
-    product_row = table.locator('tr[data-row="product"]', has_text="Gelang manik motif burung enggang")
+    product_row = table.locator('tr[data-row="product"]', has_text=PRODUCT_NAME)
     expect(product_row.locator("[data-views]")).to_have_text("2")
     expect(table.locator('tr[data-row="total"] [data-views]')).to_have_text("5")
     chart = vendor.get_by_role("img", name="Manik Dayak Bu Sri: totals of the last 30 days")
