@@ -60,3 +60,18 @@ def test_the_vendor_sees_their_page_views_on_their_home(browser, counting_server
     heading.scroll_into_view_if_needed()
     fits_the_screen(vendor)
     check_page(vendor, "stats-1-vendor-home")
+
+
+def test_the_volunteer_sees_the_numbers_tab_in_indonesian(browser, counting_server):
+    shopper = new_page(browser, counting_server, SHOPPER)
+    assert shopper.goto(PRODUCT).status == 200
+    volunteer = new_page(browser, counting_server, PHONE_360)
+    log_in(volunteer, "relawan@example.org")
+    # The stall's catalogue pages carry the tabs; the demo's first stall is Bu Sri's.
+    volunteer.goto("/manage/vendors/1/products?lang=id")
+    volunteer.get_by_role("link", name="Angka").click()
+    expect(volunteer.get_by_role("heading", name="Angka")).to_be_visible()
+    table = volunteer.get_by_role("table", name="Angka per barang, 30 hari terakhir")
+    expect(table.locator('tr[data-row="total"] [data-views]')).to_have_text("1")
+    fits_the_screen(volunteer)
+    check_page(volunteer, "stats-2-numbers-tab")
