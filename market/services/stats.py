@@ -100,8 +100,9 @@ class _Redis:
             pipe.execute()
 
     def take(self) -> dict[str, Counter]:
-        """Each day's counts, taken atomically: a view counted meanwhile goes to a fresh hash
-        and waits for the next flush, never counted twice nor lost."""
+        """Each day's counts, read and removed in one transaction: a view counted meanwhile
+        goes to a fresh hash and waits for the next flush, never counted twice. (Should the
+        database then refuse the rows, those views are lost: counts, not records.)"""
         taken: dict[str, Counter] = {}
         for name in self.client.scan_iter(match=_HASH + "*"):
             name = name.decode()
