@@ -1,5 +1,5 @@
 """Flask commands: create-user, seed-demo, import-vendors, export-vendors, backup, restore,
-collect-garbage, photo-masters, seed-bench."""
+collect-garbage, flush-counters, photo-masters, seed-bench."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +14,7 @@ from market.extensions import db
 from market.models import Market, Role, User
 from market.ops import backup, housekeeping, masters
 from market.seed import demo, synthetic
-from market.services import accounts, exports, imports, spreadsheets
+from market.services import accounts, exports, imports, spreadsheets, stats
 from market.services.errors import DomainError, Invalid
 
 
@@ -215,12 +215,21 @@ def collect_garbage(grace_minutes, dry_run):
     report = housekeeping.collect_garbage(timedelta(minutes=grace_minutes), dry_run=dry_run)
     if not dry_run:
         click.echo(f"{housekeeping.forget_old_keys()} old idempotency keys forgotten")
+        click.echo(f"{stats.flush(current_app)} page views added")
     for key in report.removed:
         click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
     click.echo(
         f"{len(report.removed)} unused photo files {'found' if dry_run else 'removed'}, "
         f"{report.incomplete} incomplete files removed, {report.kept} kept"
     )
+
+
+@click.command("flush-counters")
+@with_appcontext
+def flush_counters():
+    """Add the page views counted since the last run to the database (collect-garbage does
+    this too)."""
+    click.echo(f"{stats.flush(current_app)} page views added")
 
 
 @click.command("photo-masters")
@@ -257,6 +266,7 @@ commands = [
     backup_command,
     restore_command,
     collect_garbage,
+    flush_counters,
     photo_masters,
     seed_bench,
 ]

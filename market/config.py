@@ -87,6 +87,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         # Benchmarks and tests only: an X-Cache header (HIT, MISS, BYPASS) on every response
         # and this process's counts per page kind at /_pagecache/stats.
         "MARKET_CACHE_DEBUG_HEADER": _env("CACHE_DEBUG_HEADER", "0") == "1",
+        # Without Redis, how long a process keeps its page views before adding them to the
+        # database (a restart loses at most these).
+        "MARKET_VIEWS_FLUSH_SECONDS": _env_int("VIEWS_FLUSH_SECONDS", 300),
         "MARKET_PHOTO_MAX_BYTES": _env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024),
         "MARKET_PHOTO_MAX_PIXELS": _env_int("PHOTO_MAX_PIXELS", 50_000_000),
         # Memory each worker process may spend decoding uploads at once (with the ~200 MB the

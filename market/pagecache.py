@@ -53,6 +53,7 @@ from market.models import (
     VlogLink,
     utcnow,
 )
+from market.services import stats
 from market.web import locale_for
 
 EVERYTHING = "pasar"
@@ -321,6 +322,45 @@ class PageCache:
     def __call__(self, environ, start_response):
         if self.debug and environ.get("PATH_INFO") == STATS_PATH:
             return self._stats(start_response)
+        viewed = self._viewed(environ)
+        if viewed is None:
+            return self._answer(environ, start_response)
+        result = self._answer(environ, self._counting(viewed, start_response))
+        if stats.flush_due(self.app):
+            # Without Redis the counts live in this process: it adds them to the database
+            # itself, once every few minutes, after the page is answered.
+            with self.app.app_context():
+                stats.flush(self.app)
+        return result
+
+    def _viewed(self, environ) -> str | None:
+        """The view counter of a stall or product page a person asked for (see
+        market.services.stats): counted here, on cache hits and misses alike."""
+        if not stats.counted_request(environ):
+            return None
+        try:
+            endpoint, args = self._routes().match(environ.get("PATH_INFO") or "/", "GET")
+        except (HTTPException, RequestRedirect):
+            return None
+        return stats.page_key(endpoint, args)
+
+    def _counting(self, key: str, start_response):
+        def counted(status, headers, exc_info=None):
+            if status.startswith("200"):
+                try:
+                    stats.count_view(self.app, key)
+                except Exception:
+                    self._warn("view counter unreachable: not counted")
+            return start_response(status, headers, exc_info)
+
+        return counted
+
+    def _routes(self):
+        if self.routes is None:
+            self.routes = self.app.url_map.bind("localhost")
+        return self.routes
+
+    def _answer(self, environ, start_response):
         page = self._page(environ)
         if page is None:
             return self._forward(None, environ, start_response, "BYPASS")
@@ -363,10 +403,8 @@ class PageCache:
             or any(name in cookies for name in self.session_cookies)
         ):
             return None
-        if self.routes is None:
-            self.routes = self.app.url_map.bind("localhost")
         try:
-            endpoint, args = self.routes.match(environ.get("PATH_INFO") or "/", "GET")
+            endpoint, args = self._routes().match(environ.get("PATH_INFO") or "/", "GET")
         except (HTTPException, RequestRedirect):
             return None
         if not getattr(self.app.view_functions.get(endpoint), "page_cache", False):

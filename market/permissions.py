@@ -97,6 +97,11 @@ def can_edit_vendor(user: User, vendor: Vendor) -> bool:
     return vendor.deleted_at is None and can_view_vendor(user, vendor)
 
 
+def can_see_numbers(user: User, vendor: Vendor) -> bool:
+    """A stall's views, contacts and list sends are its business: only who may edit it."""
+    return can_edit_vendor(user, vendor)
+
+
 def can_publish_vendor(user: User, vendor: Vendor) -> bool:
     """Publishing, consent and invitations are the staff's job, never the vendor's own."""
     return user.is_authenticated and user.role != Role.VENDOR and can_edit_vendor(user, vendor)

@@ -355,6 +355,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("catalogue.qris_unverify", "POST"): Rule(_vendor("/qris/unverify"), EVERYONE, OWNER_AND_STAFF),
     ("catalogue.channels", "GET"): Rule(_vendor("/online"), EVERYONE, OWNER_AND_STAFF),
+    ("catalogue.numbers", "GET"): Rule(_vendor("/numbers"), EVERYONE, OWNER_AND_STAFF),
     ("catalogue.marketplace_export", "GET"): Rule(
         _vendor("/online/shopee.xlsx"), EVERYONE, OWNER_AND_STAFF
     ),

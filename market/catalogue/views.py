@@ -36,10 +36,11 @@ from market.permissions import (
     can_edit_vendor,
     can_edit_vlog,
     can_publish_vendor,
+    can_see_numbers,
     load_or_404,
     login_required,
 )
-from market.services import feeds, marketplaces
+from market.services import feeds, marketplaces, stats
 from market.services.categories import all_categories
 from market.services.errors import Busy, DomainError, Invalid
 from market.services.photos import (
@@ -623,4 +624,18 @@ def marketplace_export(vendor_id: int, marketplace: str):
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+@bp.route("/vendors/<int:vendor_id>/numbers")
+@login_required
+def numbers(vendor_id: int):
+    vendor = load_or_404(Vendor, vendor_id, can_see_numbers)
+    return render_template(
+        "manage/numbers.html",
+        vendor=vendor,
+        numbers=stats.numbers(vendor, list_products(vendor)),
     )

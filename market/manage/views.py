@@ -30,7 +30,7 @@ from market.permissions import (
     staff_required,
     staffed_markets,
 )
-from market.services import invitations, products
+from market.services import invitations, products, stats
 from market.services.categories import all_categories
 from market.services.consent import (
     CONSENT_LANGUAGES,
@@ -154,17 +154,20 @@ def vendor_new():
 def _vendor_home(vendors: list[Vendor], sent: tuple[int, ClosedForm] | None = None):
     """A vendor's own page: their goods, in plain words; the checklist is the volunteers'.
     `sent` is a stall's closing form sent back with its errors."""
-    stalls = [
-        {
-            "vendor": vendor,
-            "products": products.list_products(vendor),
-            "deleted": products.deleted_products(vendor),
-            "closed_form": sent[1]
-            if sent and sent[0] == vendor.id
-            else ClosedForm(prefix=f"closed-{vendor.id}", formdata=None),
-        }
-        for vendor in vendors
-    ]
+    stalls = []
+    for vendor in vendors:
+        goods = products.list_products(vendor)
+        stalls.append(
+            {
+                "vendor": vendor,
+                "products": goods,
+                "numbers": stats.numbers(vendor, goods),
+                "deleted": products.deleted_products(vendor),
+                "closed_form": sent[1]
+                if sent and sent[0] == vendor.id
+                else ClosedForm(prefix=f"closed-{vendor.id}", formdata=None),
+            }
+        )
     return render_template(
         "manage/vendor_home.html",
         stalls=stalls,

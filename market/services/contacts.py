@@ -14,21 +14,21 @@ def today() -> date:
     return utcnow().date()
 
 
-def _bump(counts, vendor_id: int, product_id: int | None, day: date) -> None:
-    """One more in the day's row of a daily count (a row per vendor, product and day)."""
+def bump(counts, vendor_id: int, product_id: int | None, day: date, amount: int = 1) -> None:
+    """Add to the day's row of a daily count (a row per vendor, product and day)."""
     matches = (
         counts.vendor_id == vendor_id,
         counts.day == day,
         counts.product_id.is_(None) if product_id is None else counts.product_id == product_id,
     )
-    result = db.session.execute(update(counts).where(*matches).values(count=counts.count + 1))
+    result = db.session.execute(update(counts).where(*matches).values(count=counts.count + amount))
     if result.rowcount == 0:
-        db.session.add(counts(vendor_id=vendor_id, product_id=product_id, day=day, count=1))
+        db.session.add(counts(vendor_id=vendor_id, product_id=product_id, day=day, count=amount))
 
 
 def record_click(vendor: Vendor, product: Product | None = None) -> None:
     """Add one tap to today's count."""
-    _bump(ContactClick, vendor.id, product.id if product is not None else None, today())
+    bump(ContactClick, vendor.id, product.id if product is not None else None, today())
     db.session.commit()
 
 
@@ -37,8 +37,8 @@ def record_list_send(vendor: Vendor, products: list[Product]) -> None:
     list send each, counted apart so that the stall sees which goods people order together."""
     day = today()
     for product in products:
-        _bump(ContactClick, vendor.id, product.id, day)
-        _bump(ListSend, vendor.id, product.id, day)
+        bump(ContactClick, vendor.id, product.id, day)
+        bump(ListSend, vendor.id, product.id, day)
     db.session.commit()
 
 
