@@ -149,6 +149,9 @@ def test_without_javascript_a_shopper_orders_from_three_stalls(browser, base_url
             f"Rp150.000 ({words['from']})",
             f"Rp85.000 ({words['negotiable']})",
         ]
+        # A badge is as wide as its word, not a bar across the line.
+        badge = cloth.locator(".line-name .badge").bounding_box()
+        assert badge["width"] < cloth.locator(".line-name").last.bounding_box()["width"] / 2
         check_page(page, f"shopping-list-phone-{lang}")
 
         # Five packs of crackers instead of three, and no spicy sticks after all.
