@@ -68,6 +68,11 @@ def test_city_page_on_a_small_phone(small_phone):
         assert card.locator(".hours").inner_text()
         assert card.locator(".known-for").inner_text().startswith("Terkenal dengan:")
         assert card.get_by_role("link", name="Buka peta").count() == 1
+        # "Open now" comes from the visitor's clock; without scripts the week's hours stand.
+        label = card.locator(".open-now")
+        assert label.is_visible() == (js == "js")
+        if js == "js":
+            assert label.inner_text().strip()
     _fits_the_screen(page)
     check_page(page, f"city-phone-360-{js}")
 
