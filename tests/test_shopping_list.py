@@ -330,3 +330,15 @@ def test_the_list_page_costs_a_bounded_number_of_queries(client, stalls):
 
 def test_an_unknown_market_has_no_list(client):
     assert client.get("/pasar/tidak-ada/daftar/").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_remove_button_is_named_by_the_word_it_shows(client, stalls, lang):
+    """Speech control users say the word they see ("Keluarkan"): the button's name must hold it."""
+    market, goods = stalls
+    _add(client, goods["amplang"], 2)
+    page = client.get(_list_url(market) + f"?lang={lang}").get_data(as_text=True)
+    buttons = re.findall(r'name="hapus"[^>]*aria-label="([^"]+)">([^<]+)</button>', page)
+    assert buttons
+    for name, shown in buttons:
+        assert name.startswith(shown.strip()), (name, shown)
