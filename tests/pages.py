@@ -1,14 +1,17 @@
 """What a test does with the app's pages: a client per browser, logging in, CSRF tokens, the
 fields of a form as a browser submits them, counting queries, and the access-matrix check."""
 
+import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
+from market import create_app
 from market.extensions import db
 from market.models import AuditEvent, Product, Vendor
 from tests.factories import PASSWORD, World
@@ -235,3 +238,24 @@ def post_new_product(client, world: World, fields: dict):
     assert login(client, world.people["volunteer"].login).status_code == 302
     url = f"/manage/vendors/{world.vendor.id}/products/new"
     return client.post(url, data={"csrf_token": csrf_token(client, url)} | fields)
+
+
+def app_on_redis(app):
+    """A second app on the same database whose page cache, counters and limits live in a
+    freshly emptied Redis (MARKET_TEST_REDIS_URL); skips the test when none is set."""
+    url = os.environ.get("MARKET_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/8)")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return create_app(
+        {
+            **{k: v for k, v in app.config.items() if k.startswith(("SQLALCHEMY", "MARKET_"))},
+            "TESTING": True,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "MARKET_REDIS_URL": url,
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": url,
+        }
+    )

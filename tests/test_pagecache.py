@@ -1,22 +1,18 @@
 """The page cache: anonymous pages rendered once, fresh after every catalogue change, and
 invalidated only for the market and stall that changed (with and without Redis)."""
 
-import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from market import create_app
 from market.extensions import db
 from market.models import Category, Photo, Role, VlogLink, VlogPlatform
 from market.pagecache import generations
 from market.services import contacts
 from tests.factories import make_market, make_product, make_user, make_vendor
-from tests.pages import counting_queries, login
-
-REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")
+from tests.pages import app_on_redis, counting_queries, login
 
 
 def test_second_anonymous_visit_is_served_without_queries(client):
@@ -126,24 +122,7 @@ def test_compressed_and_plain_answers_are_cached_apart(client):
 def site(request, app, ctx):
     """Two markets, A and B, each with two stalls, served by an app whose page cache lives in
     the process or in Redis, with the X-Cache header on so that hits are seen, not assumed."""
-    if request.param == "redis":
-        if not REDIS_URL:
-            pytest.skip("set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/8)")
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        served = create_app(
-            {
-                **{k: v for k, v in app.config.items() if k.startswith(("SQLALCHEMY", "MARKET_"))},
-                "TESTING": True,
-                "SECRET_KEY": app.config["SECRET_KEY"],
-                "MARKET_REDIS_URL": REDIS_URL,
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": REDIS_URL,
-            }
-        )
-    else:
-        served = app
+    served = app_on_redis(app) if request.param == "redis" else app
     served.config["MARKET_CACHE_DEBUG_HEADER"] = True
     with served.app_context():
         markets = {}

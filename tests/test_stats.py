@@ -2,46 +2,26 @@
 HEAD, prefetches, errors or the back office), flushed into `page_view`, and shown to who may
 edit the stall beside its WhatsApp contacts and shopping-list sends."""
 
-import os
 import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from market import create_app
 from market.extensions import db
 from market.models import ContactClick, ListSend, PageView
 from market.services import stats
 from market.services.contacts import today
 from tests.factories import make_market, make_product, make_vendor
-from tests.pages import counting_queries, login
+from tests.pages import app_on_redis, counting_queries, login
 
-REDIS_URL = os.environ.get("MARKET_TEST_REDIS_URL")
 PHONE = "Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 Chrome/120 Mobile Safari"
 
 
 @pytest.fixture(params=["memory", "redis"])
 def served(request, app):
     """The app counting in this process's memory, or in Redis, from an empty counter."""
-    if request.param == "redis":
-        if not REDIS_URL:
-            pytest.skip("set MARKET_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/8)")
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        served = create_app(
-            {
-                **{k: v for k, v in app.config.items() if k.startswith(("SQLALCHEMY", "MARKET_"))},
-                "TESTING": True,
-                "SECRET_KEY": app.config["SECRET_KEY"],
-                "MARKET_REDIS_URL": REDIS_URL,
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": REDIS_URL,
-            }
-        )
-    else:
-        served = app
+    served = app_on_redis(app) if request.param == "redis" else app
     with served.app_context():
         stats.store(served).take()
         yield served
