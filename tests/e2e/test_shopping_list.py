@@ -9,6 +9,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import PHONE, check_page, new_page
 
@@ -77,12 +78,14 @@ def _phone(browser, base_url, *, scripts: bool):
 def _open_stall(page, name: str) -> None:
     page.goto(MARKET)
     page.locator(".cards.stalls a", has_text=name).first.click()
-    assert page.locator("h1").inner_text() == name
+    expect(page.locator("h1")).to_have_text(name)
 
 
 def _add_from_product_page(page, words, stall: str, product: str, quantity: int) -> None:
     _open_stall(page, stall)
     page.locator(".cards a", has_text=product).first.click()
+    # The stall page has a quantity field too: fill the product page's, once it is there.
+    expect(page.locator("h1")).to_have_text(product)
     page.get_by_label(words["quantity"]).fill(str(quantity))
     page.get_by_role("button", name=words["add"]).click()
     page.wait_for_url(re.compile(rf"{MARKET}daftar/\?ditambah="))
@@ -158,7 +161,9 @@ def test_without_javascript_a_shopper_orders_from_three_stalls(browser, base_url
         crackers = _stall(page, CRACKERS)
         crackers.get_by_label(words["quantity"]).first.fill("5")
         crackers.get_by_role("button", name=words["save"], exact=True).click()
+        expect(crackers).to_contain_text(words["subtotal"].format(total="220.000"))
         crackers.get_by_role("button", name=f"{words['remove']} Stik ikan pedas").click()
+        expect(page.locator("main")).not_to_contain_text("Stik ikan pedas")
         assert page.locator("section.stall-order h2 a").all_inner_texts() == [
             BEADS,
             CRACKERS,
@@ -189,6 +194,8 @@ def test_without_javascript_a_shopper_orders_from_three_stalls(browser, base_url
         page.reload()
         assert page.locator("section.stall-order").count() == 3
         page.get_by_role("button", name=words["clear"]).click()
+        # Clearing is a form post and a redirect: wait for the page it lands on.
+        expect(page.locator(".empty")).to_contain_text(words["empty"])
         assert page.locator("section.stall-order").count() == 0
         assert page.locator(".empty").inner_text().startswith(words["empty"])
         check_page(page, f"shopping-list-empty-phone-{lang}")
@@ -217,7 +224,10 @@ def test_with_javascript_the_list_survives_a_reload_and_sends_each_stall(browser
         assert _items(text) == {"Gantungan kunci manik": 2}
 
         page.get_by_role("button", name=words["clear"]).click()
+        # Reloading before the post's redirect has landed would reload the old list.
+        expect(page.locator(".empty")).to_contain_text(words["empty"])
         page.reload()
         assert page.locator("section.stall-order").count() == 0
+        assert page.locator(".empty").inner_text().startswith(words["empty"])
     finally:
         page.context.close()

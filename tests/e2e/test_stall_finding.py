@@ -2,6 +2,7 @@
 stall's place, and a walk to the next stall: plain links, the same without JavaScript."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import PHONE, check_page, new_page
 
@@ -31,8 +32,9 @@ def test_block_directory_stall_and_walk_on_a_small_phone(browser, base_url):
         check_page(page, "stall-finding-stall-phone")
 
         page.get_by_role("link", name="Lapak berikutnya →").click()
-        assert page.locator("h1").inner_text() == "Batik & Sarung Borneo Indah"  # C 7
+        # The walk is a redirect: wait for the next page rather than read the one left.
+        expect(page.locator("h1")).to_have_text("Batik & Sarung Borneo Indah")  # C 7
         page.get_by_role("link", name="← Lapak sebelumnya").click()
-        assert page.locator("h1").inner_text() == "Amplang Kepiting Pak Udin"
+        expect(page.locator("h1")).to_have_text("Amplang Kepiting Pak Udin")
     finally:
         page.context.close()
