@@ -188,6 +188,16 @@ def test_past_the_candidates_the_count_says_there_may_be_more(shelf, client, mon
     assert "(2)" in page
 
 
+def test_across_markets_the_search_stops_at_its_own_candidates(shelf, monkeypatch):
+    monkeypatch.setattr(search, "CITY_CANDIDATES", 3)
+    across = search.search_city("amplang")
+    assert len(across.products) == 3 and across.product_total == 3
+    assert across.product_total.more
+    # Narrowed to one market, the same goods are all ranked.
+    within = search.search_market(shelf, "amplang")
+    assert within.product_total == 4 and not within.product_total.more
+
+
 def test_a_word_starting_few_indexed_words_is_searched_as_those_words(shelf):
     meant = search.understand(["ampl", "hias"])
     # The typed word itself stays, for the words the vocabulary leaves out (people's names).

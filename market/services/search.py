@@ -52,6 +52,10 @@ MAX_RESULTS = 20
 # many, the results are the best of the first CANDIDATES the index yields and the count says
 # "more than". A market's own search rarely reaches it.
 CANDIDATES = 1000
+# Across markets, half as many: every result there is labelled with its market, and a shopper
+# who wants one market's full ranking narrows to it with the market filter. It keeps a city's
+# search (a million goods and more) as quick as a market's.
+CITY_CANDIDATES = 500
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
 _CHUNK = 500
@@ -89,7 +93,7 @@ def _scope(market_id: int) -> str:
 
 @dataclass
 class _Document:
-    scope: str
+    market_id: int
     name: str
     tags: str
     body: str
@@ -135,7 +139,7 @@ def _vendor_documents(connection: Connection, ids: list[int]) -> dict[int, _Docu
     )
     return {
         row.id: _Document(
-            _scope(row.market_id),
+            row.market_id,
             f"{row.business_name} {row.name_en}",
             tags.get(row.id, ""),
             # "b12" as one word too: shoppers type the code painted on the stall.
@@ -165,7 +169,7 @@ def _product_documents(connection: Connection, ids: list[int]) -> dict[int, _Doc
     )
     return {
         row.id: _Document(
-            _scope(row.market_id),
+            row.market_id,
             f"{row.name} {row.name_en}",
             tags.get(row.id, ""),
             f"{row.description} {row.description_en} {row.material} {row.price_note} "
@@ -193,7 +197,8 @@ def _write(connection: Connection, model, ids: list[int]) -> None:
     values = [
         {
             "id": doc_id,
-            "scope": doc.scope,
+            "market_id": doc.market_id,
+            "scope": _scope(doc.market_id),
             "name": normalise(doc.name),
             "tags": normalise(doc.tags),
             "body": normalise(f"{doc.body} {doc.people}"),
@@ -210,8 +215,11 @@ def _write(connection: Connection, model, ids: list[int]) -> None:
             "VALUES (:id, :scope, :name, :tags, :body)"
         )
     else:
+        # Split by market since migration 0013; rebuilt by earlier migrations before it.
+        by_market = _has_column(connection, name, "market_id")
+        columns, markets = (", market_id", ", :market_id") if by_market else ("", "")
         statement = (
-            f"INSERT INTO {name} (id, document) VALUES (:id, "  # noqa: S608
+            f"INSERT INTO {name} (id{columns}, document) VALUES (:id{markets}, "  # noqa: S608
             "setweight(to_tsvector('simple', :scope), 'D') || "
             "setweight(to_tsvector('simple', :name), 'A') || "
             "setweight(to_tsvector('simple', :tags), 'B') || "
@@ -530,7 +538,7 @@ class Filters:
 
 
 class Total(int):
-    """How many public matches were found; ``more`` when the search stopped at CANDIDATES
+    """How many public matches were found; ``more`` when the search stopped at its candidates
     and there may be more than that."""
 
     more: bool
@@ -593,6 +601,10 @@ def _matches(model, market: Market | None, meant: Understood):
     return select(ranked, func.count().over().label("considered")).subquery()
 
 
+def _candidates(market: Market | None) -> int:
+    return CANDIDATES if market is not None else CITY_CANDIDATES
+
+
 def _ranked_matches(model, market: Market | None, meant: Understood):
     name = TABLES[model]
     if db.session.get_bind().dialect.name == "sqlite":
@@ -611,23 +623,25 @@ def _ranked_matches(model, market: Market | None, meant: Understood):
         return (
             select(index.c.rowid.label("id"), rank.label("rank"))
             .where(literal_column(name).op("MATCH")(expression))
-            .limit(CANDIDATES)
+            .limit(_candidates(market))
             .subquery()
         )
-    index = table(name, column("id"), column("document"))
+    index = table(name, column("id"), column("market_id"), column("document"))
     words = _ts_words(meant.groups, meant.completions)
-    scoped = f"{_scope(market.id)}:D & ({words})" if market is not None else words
     # Ranked on the shopper's words alone: ts_rank scores an AND by how near its terms lie,
     # and the scope token sits far from most of them.
     rank = -func.ts_rank(
         literal_column(_PG_WEIGHTS), index.c.document, func.to_tsquery("simple", words)
     )
-    return (
-        select(index.c.id, rank.label("rank"))
-        .where(index.c.document.op("@@")(func.to_tsquery("simple", scoped)))
-        .limit(CANDIDATES)
-        .subquery()
-    )
+    query = select(index.c.id, rank.label("rank")).limit(_candidates(market))
+    if market is None:
+        return query.where(index.c.document.op("@@")(func.to_tsquery("simple", words))).subquery()
+    # The market picks the index's partition; its scope token narrows the partition's matches.
+    scoped = f"{_scope(market.id)}:D & ({words})"
+    return query.where(
+        index.c.market_id == market.id,
+        index.c.document.op("@@")(func.to_tsquery("simple", scoped)),
+    ).subquery()
 
 
 _PRODUCT_ORDER = {
@@ -671,7 +685,7 @@ def _find_vendors(market, meant, filters: Filters, limit: int, categories) -> tu
         ids = {int(i) for i in (category_ids or "").split(",") if i}
         # Set from the row (the page has the categories already) rather than one query more.
         set_committed_value(vendor, "categories", [c for c in categories if c.id in ids])
-    return [row[0] for row in rows], _total(rows)
+    return [row[0] for row in rows], _total(rows, market)
 
 
 def _find_products(market, meant, filters: Filters, limit: int) -> tuple[list, int]:
@@ -705,14 +719,14 @@ def _find_products(market, meant, filters: Filters, limit: int) -> tuple[list, i
     if filters.halal:
         query = query.where(Product.halal.is_(True))
     rows = db.session.execute(query).all()
-    return [row[0] for row in rows], _total(rows)
+    return [row[0] for row in rows], _total(rows, market)
 
 
-def _total(rows) -> Total:
+def _total(rows, market: Market | None) -> Total:
     """The count of a page of results (the window count, then the candidates considered)."""
     if not rows:
         return Total(0)
-    return Total(rows[0][1], more=rows[0][-1] >= CANDIDATES)
+    return Total(rows[0][1], more=rows[0][-1] >= _candidates(market))
 
 
 def _search(
