@@ -164,6 +164,25 @@ def test_the_page_says_what_each_marketplace_still_needs(stall, client):
     assert "/feed/google.xml" in page and "Commerce Manager" in page
 
 
+def test_a_product_without_a_price_is_left_out_of_the_feeds_and_the_vendor_told_why(stall, client):
+    w = stall[0]
+    ask = make_product(w.vendor, name="Madu hutan", price_kind=PriceKind.NEGOTIABLE)
+    ask.price_idr = None
+    make_photo(w.vendor, ask)
+    db.session.commit()
+    log_in_english(client, w.people["vendor"])
+    page = client.get(f"/manage/vendors/{w.vendor.id}/online").get_data(as_text=True)
+    assert "Madu hutan</a>: No price: the channels need one (“ask the price” is not accepted)." in (
+        page
+    )
+    feed = client.get(f"/pasar/{w.market.slug}/feed/meta.csv").get_data(as_text=True)
+    assert "Amplang" in feed and "Madu hutan" not in feed
+    # The marketplace sheet keeps it, with the price left for the vendor to fill in.
+    rows = sheet_rows(client, w.vendor.id, "tokopedia")
+    (row,) = [row for row in rows if row["Nama Produk*"] == "Madu hutan"]
+    assert row["Harga (Rp)*"] is None
+
+
 def test_the_page_waits_for_publishing_before_showing_feed_addresses(world, client):
     log_in_english(client, world.people["volunteer"])
     page = client.get(f"/manage/vendors/{world.vendor.id}/online").get_data(as_text=True)

@@ -142,15 +142,20 @@ def _cut(text: str, limit: int) -> str:
 
 def price_words(product: Product) -> str:
     """What the feed's single price means, said in the description: the channels know only
-    a fixed price, so a starting or negotiable price must be said in words."""
-    price = format_rupiah(product.price_idr)
+    a fixed price, so a starting or negotiable price must be said in words (and a product
+    without a price has no amount to qualify: the feeds leave it out, a marketplace sheet
+    asks for it)."""
     words = []
-    if product.price_kind == PriceKind.FROM:
+    priced = product.price_idr is not None
+    if priced and product.price_kind == PriceKind.FROM:
         words.append(
-            _("Price from %(price)s; the final price depends on your choice.", price=price)
+            _(
+                "Price from %(price)s; the final price depends on your choice.",
+                price=format_rupiah(product.price_idr),
+            )
         )
-    elif product.price_kind == PriceKind.NEGOTIABLE:
-        words.append(_("Price %(price)s, negotiable.", price=price))
+    elif priced and product.price_kind == PriceKind.NEGOTIABLE:
+        words.append(_("Price %(price)s, negotiable.", price=format_rupiah(product.price_idr)))
     if product.price_note:
         words.append(_("Price %(note)s.", note=product.price_note))
     return " ".join(words)
