@@ -197,6 +197,39 @@ def test_the_days_print_job_holds_the_stalls_published_today_in_my_markets(clien
     assert _print(client, f"&market={not_mine.id}").status_code == 422
 
 
+def test_a_campaign_prints_the_stalls_its_markets_published_since_it_began(client):
+    from market.models import Role, StaffRole
+    from tests.factories import assign, make_campaign
+
+    inside, outside = make_market(name="Pasar Kampanye"), make_market(name="Pasar Lain")
+    coordinator = make_user(Role.COORDINATOR)
+    for market in (inside, outside):
+        assign(coordinator, market, StaffRole.COORDINATOR)
+    campaign = make_campaign([inside], days_before=3)
+    day_one = make_vendor(inside, business_name="Hari Pertama", published_at=utcnow())
+    day_one.published_at = utcnow() - timedelta(days=3)
+    make_vendor(inside, business_name="Hari Ini", published_at=utcnow())
+    before = make_vendor(inside, business_name="Sebelum Kampanye", published_at=utcnow())
+    before.published_at = utcnow() - timedelta(days=5)
+    make_vendor(outside, business_name="Di Luar Kampanye", published_at=utcnow())
+    elsewhere = make_campaign([make_market()])
+    db.session.commit()
+    login(client, coordinator.login)
+
+    progress = client.get(f"/admin/campaigns/{campaign.id}?lang=en").get_data(as_text=True)
+    assert f"/admin/print?campaign={campaign.id}" in progress
+    body = _print(client, f"&campaign={campaign.id}").get_data(as_text=True)
+    assert body.count('class="poster ') == 2
+    assert "Hari Pertama" in body and "Hari Ini" in body
+    assert "Sebelum Kampanye" not in body and "Di Luar Kampanye" not in body
+    # Chosen days still narrow it; the campaign keeps to its markets.
+    today = utcnow().date().isoformat()
+    narrowed = _print(client, f"&campaign={campaign.id}&first={today}").get_data(as_text=True)
+    assert narrowed.count('class="poster ') == 1 and "Hari Ini" in narrowed
+    # Another coordinator's campaign is not a choice.
+    assert _print(client, f"&campaign={elsewhere.id}").status_code == 422
+
+
 def test_a_print_range_backwards_or_too_long_is_refused_with_a_message(client):
     from market.models import Role
 
@@ -225,4 +258,5 @@ def test_the_days_print_job_stays_within_a_few_queries(client):
     with counting_queries() as statements:
         body = _print(client, "&tags=y").get_data(as_text=True)
     assert body.count('class="tag-sheet"') == 6
-    assert len(statements) <= 10, statements
+    # The stalls' goods and photos come in bulk; one more lists the campaigns to choose from.
+    assert len(statements) <= 11, statements

@@ -180,6 +180,7 @@ class PrintForm(Form):
     class Meta:
         csrf = False
 
+    campaign = SelectField(_l("Campaign"), coerce=int, default=0)
     market = SelectField(_l("Market"), coerce=int, default=0)
     first = DateField(_l("Published from"), validators=[Optional()])
     last = DateField(_l("Published until"), validators=[Optional()])
@@ -193,12 +194,15 @@ class PrintForm(Form):
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        # The days a chosen campaign has run so far, which replace today as the default.
+        self.span = (today, today)
 
     def days(self) -> tuple[date, date]:
-        """The first and last day asked for: today when neither is given, up to today when
-        only the first is."""
-        last = self.last.data or self.today
-        return self.first.data or min(last, self.today), last
+        """The first and last day asked for: today (or the campaign's days so far) when
+        neither is given, up to that when only the first is."""
+        start, end = self.span
+        last = self.last.data or end
+        return self.first.data or min(last, start), last
 
     def validate(self, extra_validators=None) -> bool:
         # Checked here, not on the field: an empty date still counts (as today).

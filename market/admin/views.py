@@ -52,6 +52,7 @@ from market.permissions import (
 from market.services import (
     account_links,
     accounts,
+    campaigns,
     exports,
     hours,
     imports,
@@ -322,17 +323,29 @@ def volunteer(market_id: int, user_id: int):
 @bp.route("/print")
 @coordinator_required
 def print_batch():
-    """Posters, and hang tags if asked, of every stall published today (or between two days)
-    in the markets one coordinates, or one of them: one document for one print job."""
+    """Posters, and hang tags if asked, of every stall published today (or between two days,
+    or in a campaign so far) in the markets one coordinates, or one of them: one document for
+    one print job."""
     markets = manageable_markets(current_user)
-    form = PrintForm(request.args, today=reports.local_today())
+    today = reports.local_today()
+    form = PrintForm(request.args, today=today)
     form.market.choices = [SelectChoice(0, _("All my markets"))] + [
         SelectChoice(m.id, m.name) for m in markets
     ]
+    visible = campaigns.visible_campaigns(current_user)
+    form.campaign.choices = [SelectChoice(0, _("None"))] + [
+        SelectChoice(c.id, c.name) for c in visible
+    ]
+    campaign = next((c for c in visible if c.id == form.campaign.data), None)
+    if campaign is not None:
+        form.span = (campaign.starts_on, max(campaign.starts_on, min(campaign.ends_on, today)))
     stalls = []
     if form.validate():
         first, last = form.first.data, form.last.data = form.days()
         chosen = [m for m in markets if m.id == form.market.data] or markets
+        if campaign is not None:
+            covered = {target.market_id for target in campaign.targets}
+            chosen = [m for m in chosen if m.id in covered]
         stalls = printing.published_between(
             chosen, first, last, current_app.config["BABEL_DEFAULT_TIMEZONE"]
         )
