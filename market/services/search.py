@@ -11,6 +11,7 @@ join the live rows and apply the public filters, so the rule stays in one place.
 """
 
 import enum
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -34,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import Subquery
 
 from market.extensions import db
 from market.models import Availability, Category, Market, Product, Vendor
@@ -592,56 +594,75 @@ def _ts_words(groups, completions=None) -> str:
     )
 
 
-def _matches(model, market: Market | None, meant: Understood):
+def _matches(model, market: Market | None, meant: Understood) -> tuple[Subquery, dict]:
     """The matching rows of one model's index table as a subquery of (id, rank, considered):
-    at most CANDIDATES of them, in the index's own order, ranked, with how many that is;
-    without a market the whole index is searched (the caller keeps to public markets).
-    A subquery, because FTS5 refuses bm25() in a statement that also has a window function."""
-    ranked = _ranked_matches(model, market, meant)
+    at most _candidates(market) of them, in the index's own order, ranked, with how many that
+    is; without a market the whole index is searched (the caller keeps to public markets).
+    With it, the parameters that carry the shopper's words into it."""
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        expression = f"{{name tags body}} : ({_fts_words(meant.groups, meant.completions)})"
+        if market is not None:
+            expression = f"scope:{_scope(market.id)} AND {expression}"
+        words = sorted({word for group in meant.groups for words in group for word in words})
+        params = {"search_match": expression} | {
+            f"search_word_{i}": f"% {word}%" for i, word in enumerate(words)
+        }
+    else:
+        words = []
+        params = {"search_words": _ts_words(meant.groups, meant.completions)}
+        if market is not None:
+            params |= {
+                "search_scoped": f"{_scope(market.id)}:D & ({params['search_words']})",
+                "search_market": market.id,
+            }
+    statement = _match_statement(model, sqlite, len(words), market is not None, _candidates(market))
+    return statement, params
+
+
+@functools.cache
+def _match_statement(model, sqlite: bool, words: int, scoped: bool, limit: int) -> Subquery:
+    """_matches' statement for one shape of search, built once: building SQLAlchemy expressions
+    cost more than running them (a third of a search on SQLite). A subquery, because FTS5
+    refuses bm25() in a statement that also has a window function."""
+    name = TABLES[model]
+    if sqlite:
+        index = table(name, column("rowid"), *(column(f, String) for f in ("name", "tags", "body")))
+        # Not bm25(): its first call per query counts every row holding each term, the scope
+        # token's included - a whole market, or the catalogue - before ranking any.
+        rank = -sum(
+            case(((" " + index.c[field]).like(bindparam(f"search_word_{i}")), weight), else_=0)
+            for field, weight in zip(("name", "tags", "body"), _FTS_WEIGHTS, strict=True)
+            for i in range(words)
+        )
+        ranked = (
+            select(index.c.rowid.label("id"), rank.label("rank"))
+            .where(literal_column(name).op("MATCH")(bindparam("search_match")))
+            .limit(limit)
+        )
+    else:
+        index = table(name, column("id"), column("market_id"), column("document"))
+        words_query = func.to_tsquery("simple", bindparam("search_words", type_=String))
+        # Ranked on the shopper's words alone: ts_rank scores an AND by how near its terms
+        # lie, and the scope token sits far from most of them.
+        rank = -func.ts_rank(literal_column(_PG_WEIGHTS), index.c.document, words_query)
+        ranked = select(index.c.id, rank.label("rank")).limit(limit)
+        if scoped:
+            # The market picks the index's partition; its scope token narrows the partition's
+            # matches.
+            scoped_query = func.to_tsquery("simple", bindparam("search_scoped", type_=String))
+            ranked = ranked.where(
+                index.c.market_id == bindparam("search_market"),
+                index.c.document.op("@@")(scoped_query),
+            )
+        else:
+            ranked = ranked.where(index.c.document.op("@@")(words_query))
+    ranked = ranked.subquery()
     return select(ranked, func.count().over().label("considered")).subquery()
 
 
 def _candidates(market: Market | None) -> int:
     return CANDIDATES if market is not None else CITY_CANDIDATES
-
-
-def _ranked_matches(model, market: Market | None, meant: Understood):
-    name = TABLES[model]
-    if db.session.get_bind().dialect.name == "sqlite":
-        index = table(name, column("rowid"), *(column(f, String) for f in ("name", "tags", "body")))
-        expression = f"{{name tags body}} : ({_fts_words(meant.groups, meant.completions)})"
-        if market is not None:
-            expression = f"scope:{_scope(market.id)} AND {expression}"
-        # Not bm25(): its first call per query counts every row holding each term, the scope
-        # token's included - a whole market, or the catalogue - before ranking any.
-        words = sorted({word for group in meant.groups for words in group for word in words})
-        rank = -sum(
-            case(((" " + index.c[field]).like(f"% {word}%"), weight), else_=0)
-            for field, weight in zip(("name", "tags", "body"), _FTS_WEIGHTS, strict=True)
-            for word in words
-        )
-        return (
-            select(index.c.rowid.label("id"), rank.label("rank"))
-            .where(literal_column(name).op("MATCH")(expression))
-            .limit(_candidates(market))
-            .subquery()
-        )
-    index = table(name, column("id"), column("market_id"), column("document"))
-    words = _ts_words(meant.groups, meant.completions)
-    # Ranked on the shopper's words alone: ts_rank scores an AND by how near its terms lie,
-    # and the scope token sits far from most of them.
-    rank = -func.ts_rank(
-        literal_column(_PG_WEIGHTS), index.c.document, func.to_tsquery("simple", words)
-    )
-    query = select(index.c.id, rank.label("rank")).limit(_candidates(market))
-    if market is None:
-        return query.where(index.c.document.op("@@")(func.to_tsquery("simple", words))).subquery()
-    # The market picks the index's partition; its scope token narrows the partition's matches.
-    scoped = f"{_scope(market.id)}:D & ({words})"
-    return query.where(
-        index.c.market_id == market.id,
-        index.c.document.op("@@")(func.to_tsquery("simple", scoped)),
-    ).subquery()
 
 
 _PRODUCT_ORDER = {
@@ -660,7 +681,7 @@ def _vendor_category_ids():
 
 
 def _find_vendors(market, meant, filters: Filters, limit: int, categories) -> tuple[list, int]:
-    found = _matches(Vendor, market, meant)
+    found, params = _matches(Vendor, market, meant)
     query = (
         select(Vendor, func.count().over(), _vendor_category_ids(), found.c.considered)
         .join(found, found.c.id == Vendor.id)
@@ -680,7 +701,7 @@ def _find_vendors(market, meant, filters: Filters, limit: int, categories) -> tu
                 )
             )
         )
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query, params).all()
     for vendor, _count, category_ids, _considered in rows:
         ids = {int(i) for i in (category_ids or "").split(",") if i}
         # Set from the row (the page has the categories already) rather than one query more.
@@ -689,7 +710,7 @@ def _find_vendors(market, meant, filters: Filters, limit: int, categories) -> tu
 
 
 def _find_products(market, meant, filters: Filters, limit: int) -> tuple[list, int]:
-    found = _matches(Product, market, meant)
+    found, params = _matches(Product, market, meant)
     query = (
         select(Product, func.count().over(), found.c.considered)
         .join(found, found.c.id == Product.id)
@@ -718,7 +739,7 @@ def _find_products(market, meant, filters: Filters, limit: int) -> tuple[list, i
         query = query.where(Product.availability == filters.availability)
     if filters.halal:
         query = query.where(Product.halal.is_(True))
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(query, params).all()
     return [row[0] for row in rows], _total(rows, market)
 
 
