@@ -3,7 +3,6 @@ the coordinators' pages and the command line."""
 
 import csv
 import io
-import time
 import zlib
 from base64 import urlsafe_b64encode
 
@@ -15,7 +14,7 @@ from market.models import AuditEvent, Role, Vendor, VendorStatus
 from market.services import exports, imports
 from market.services.errors import Invalid
 from tests.factories import category, make_market, make_product, make_user, make_vendor, make_world
-from tests.pages import csrf_token, login
+from tests.pages import counting_queries, csrf_token, login
 
 HEADER = "business_name,owner_name,stall_block,stall_number,whatsapp,categories,description\n"
 GOOD = (
@@ -240,17 +239,24 @@ def test_commit_creates_drafts_with_audit_events_and_is_idempotent():
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("en")
-def test_ten_thousand_rows_import_well_within_a_minute():
+def test_ten_thousand_rows_import_without_a_read_per_row():
+    """The largest file allowed is imported without a read per row, and with no more than the
+    vendor's and its audit event's inserts per row (timings belong in bench/: this machine is
+    shared)."""
     market = make_market()
     rows = "".join(
         f"Toko {n},Pemilik {n},{chr(65 + n % 20)},{n},0812{n:08d},makanan,Nomor {n}\n"
         for n in range(imports.MAX_IMPORT_ROWS)
     )
-    started = time.monotonic()
-    result = imports.commit_import(market, (HEADER + rows).encode(), actor=None)
-    elapsed = time.monotonic() - started
+    with counting_queries() as statements:
+        result = imports.commit_import(market, (HEADER + rows).encode(), actor=None)
     assert result.created == 10_000
-    assert elapsed < 60, f"took {elapsed:.1f} s"
+    assert len(vendors_in(market)) == 10_000
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) < 100, reads[:10]
+    # Each row is one vendor and one audit event; the search index is written in chunks.
+    writes = [s for s in statements if s not in reads]
+    assert len(writes) <= 2 * 10_000 + 100
 
 
 @pytest.mark.usefixtures("en")

@@ -332,7 +332,9 @@ def _check_row(row: ImportRow, categories: dict[str, Category]) -> None:
             )
         )
     try:
-        row.profile = clean_profile({**row.values, "category_ids": [c.id for c in chosen]})
+        row.profile = clean_profile(
+            {**row.values, "category_ids": [c.id for c in chosen]}, categories.values()
+        )
     except InvalidFields as error:
         row.errors.extend(
             f"{PROFILE_LABELS[key]}: {message}" for key, message in error.errors.items()

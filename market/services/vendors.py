@@ -1,7 +1,7 @@
 """Vendors: the profile a volunteer types in, duplicates in the market, registering and editing,
 soft delete and restore. Every change is audited in the same commit."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -98,11 +98,13 @@ class Profile:
         }
 
 
-def clean_profile(raw: Mapping[str, Any]) -> Profile:
+def clean_profile(raw: Mapping[str, Any], categories: Iterable[Category] | None = None) -> Profile:
     """Check and normalise typed profile fields; raise InvalidFields naming every problem.
 
     ``raw`` holds strings (as typed in a form or a CSV cell) and ``category_ids``. The stall
     block is upper-cased ("b" → "B") so that duplicates are found whatever was typed.
+    ``categories``, the categories to choose from, saves a query per row to a caller that has
+    them already (an import).
     """
     errors: dict[str, str] = {}
     values = {key: read_text(raw, key, errors, text.name) for key in NAMES}
@@ -138,7 +140,8 @@ def clean_profile(raw: Mapping[str, Any]) -> Profile:
                 )
             )
     wanted = set(raw.get("category_ids") or ())
-    categories = [c for c in all_categories() if c.id in wanted]
+    known = all_categories() if categories is None else categories
+    categories = list({c.id: c for c in known if c.id in wanted}.values())
     if len(categories) != len(wanted):
         errors["categories"] = str(_l("Choose categories from the list."))
     if errors:
