@@ -22,47 +22,58 @@ KINDS = ("vendor", "product")
 PARTITIONS = 16
 # The market of each indexed row, as the index needs it to pick the partition.
 MARKETS = {
-    "vendor": "SELECT s.id, v.market_id, s.document FROM search_vendor_flat s "
+    "vendor": "SELECT s.id, v.market_id, s.document FROM search_vendor_old s "
     "JOIN vendor v ON v.id = s.id",
-    "product": "SELECT s.id, v.market_id, s.document FROM search_product_flat s "
+    "product": "SELECT s.id, v.market_id, s.document FROM search_product_old s "
     "JOIN product p ON p.id = s.id JOIN vendor v ON v.id = p.vendor_id",
 }
+
+
+def _rebuild(kind: str, create: list[str], copy: str, indexes: list[str]) -> None:
+    """Make search_<kind> anew with the ``create`` statements, fill it with ``copy`` (a query
+    over the former table, search_<kind>_old), then index it."""
+    op.execute(f"ALTER TABLE search_{kind} RENAME TO search_{kind}_old")
+    for statement in create:
+        op.execute(statement)
+    op.execute(f"INSERT INTO search_{kind} {copy}")
+    op.execute(f"DROP TABLE search_{kind}_old")
+    for statement in indexes:
+        op.execute(statement)
 
 
 def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
     for kind in KINDS:
-        op.execute(f"ALTER TABLE search_{kind} RENAME TO search_{kind}_flat")
-        op.execute(
+        table = (
             f"CREATE TABLE search_{kind} ("
             f"id INTEGER NOT NULL REFERENCES {kind} (id) ON DELETE CASCADE, "
             "market_id INTEGER NOT NULL, document TSVECTOR NOT NULL, "
             f"CONSTRAINT pk_search_{kind} PRIMARY KEY (market_id, id)) "
             "PARTITION BY HASH (market_id)"
         )
-        for remainder in range(PARTITIONS):
-            op.execute(
-                f"CREATE TABLE search_{kind}_{remainder} PARTITION OF search_{kind} "
-                f"FOR VALUES WITH (MODULUS {PARTITIONS}, REMAINDER {remainder})"
-            )
-        op.execute(f"INSERT INTO search_{kind} (id, market_id, document) {MARKETS[kind]}")
-        op.execute(f"DROP TABLE search_{kind}_flat")
-        # Rows are rewritten by id alone (market.services.search._write).
-        op.execute(f"CREATE INDEX ix_search_{kind}_id ON search_{kind} (id)")
-        op.execute(f"CREATE INDEX ix_search_{kind}_document ON search_{kind} USING gin (document)")
+        partitions = [
+            f"CREATE TABLE search_{kind}_{remainder} PARTITION OF search_{kind} "
+            f"FOR VALUES WITH (MODULUS {PARTITIONS}, REMAINDER {remainder})"
+            for remainder in range(PARTITIONS)
+        ]
+        indexes = [
+            # Rows are rewritten by id alone (market.services.search._write).
+            f"CREATE INDEX ix_search_{kind}_id ON search_{kind} (id)",
+            f"CREATE INDEX ix_search_{kind}_document ON search_{kind} USING gin (document)",
+        ]
+        _rebuild(kind, [table, *partitions], f"(id, market_id, document) {MARKETS[kind]}", indexes)
 
 
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
     for kind in KINDS:
-        op.execute(f"ALTER TABLE search_{kind} RENAME TO search_{kind}_parts")
-        op.execute(
+        table = (
             f"CREATE TABLE search_{kind} ("
             f"id INTEGER PRIMARY KEY REFERENCES {kind} (id) ON DELETE CASCADE, "
             "document TSVECTOR NOT NULL)"
         )
-        op.execute(f"INSERT INTO search_{kind} (id, document) SELECT id, document FROM search_{kind}_parts")
-        op.execute(f"DROP TABLE search_{kind}_parts")
-        op.execute(f"CREATE INDEX ix_search_{kind}_document ON search_{kind} USING gin (document)")
+        copy = f"(id, document) SELECT id, document FROM search_{kind}_old"  # noqa: S608
+        index = f"CREATE INDEX ix_search_{kind}_document ON search_{kind} USING gin (document)"
+        _rebuild(kind, [table], copy, [index])
