@@ -623,7 +623,7 @@ def _matches(model, market: Market | None, meant: Understood) -> tuple[Subquery,
 @functools.cache
 def _match_statement(model, sqlite: bool, words: int, scoped: bool, limit: int) -> Subquery:
     """_matches' statement for one shape of search, built once: building SQLAlchemy expressions
-    cost more than running them (a third of a search on SQLite). A subquery, because FTS5
+    costs more than running them (a third of a search on SQLite). A subquery, because FTS5
     refuses bm25() in a statement that also has a window function."""
     name = TABLES[model]
     if sqlite:
