@@ -1,6 +1,13 @@
 # The two commands of the README: `make run` and `make test` (`make test-fast` while working).
 VENV ?= .venv
-PYTHON ?= python3
+# Python 3.12 or newer: under 3.11 the garbage collector crashed a worker serving pages on
+# several threads at once (tests/test_concurrency.py). The first of these that runs and is new
+# enough makes the .venv; pyenv's shims answer only for the versions pyenv selected, so its
+# installations are tried as well.
+PYTHON_CANDIDATES := python3.12 python3.13 python3 \
+	$(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.1[2-9]*/bin/python3)
+PYTHON ?= $(firstword $(foreach python,$(PYTHON_CANDIDATES),$(shell $(python) -c \
+	'import sys; sys.version_info >= (3, 12) and print(sys.executable)' 2>/dev/null)))
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app market
 HOST ?= 127.0.0.1
@@ -13,6 +20,7 @@ THREADS ?= 8
 .PHONY: run serve test test-fast install install-test assets vendor-js lint translations bench lighthouse clean
 
 $(BIN)/activate:
+	@test -n "$(PYTHON)" || { echo "Pasar needs Python 3.12 or newer: none was found." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 

@@ -67,9 +67,7 @@ def main() -> None:
         )
         if args.top:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats(
-                os.environ.get("PROFILE_SORT", "tottime")
-            ).print_stats(args.top)
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
 
 

@@ -1,5 +1,7 @@
 """Eight people editing one product at once, through two gunicorn workers: no error, and no
 update lost — a save based on a stale version is refused with the conflict page, never applied.
+And eight shoppers at once through the one worker of `make run`: every page answers and the
+worker lives.
 
 Each save raises the price by one from the value its form showed and writes the editor's token
 into the price note. The audit trail, written in the same commit as each change, then gives the
@@ -10,13 +12,15 @@ MARKET_CONCURRENCY_SECONDS sets the duration (8 in the suite, 30 in `make reliab
 
 import json
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.live import serve
+from tests.live import ROOT, flask, serve
 from tests.pages import form_values
 from tests.reliability_helpers import (
     DATABASE_KIND,
@@ -132,3 +136,51 @@ def test_concurrent_editors_lose_no_update(tmp_path):
     assert price == price_before + len(total.accepted)
     assert version == version_before + len(total.accepted)
     assert integrity == ["ok"]
+
+
+SHOPPER_PAGES = [
+    "/pasar/pasar-inpres-kebun-sayur/",
+    "/pasar/pasar-inpres-kebun-sayur/cari?q=manik",
+    "/cari?q=amplang",
+    "/pasar/pasar-inpres-kebun-sayur/lapak/manik-dayak-bu-sri/",
+]
+# Eight threads of one process render the pages at once, as the threads of a gunicorn worker
+# do, without the sockets in between: more renders overlap per second than clients on this
+# machine could ask for.
+SHOPPERS = f"""
+import sys, threading, time
+from market import create_app
+
+app = create_app()
+deadline = time.monotonic() + {SECONDS}
+failures = []
+
+def browse():
+    client = app.test_client()
+    while time.monotonic() < deadline:
+        for path in {SHOPPER_PAGES!r}:
+            status = client.get(path).status_code
+            if status != 200:
+                failures.append(f"{{path}}: {{status}}")
+
+threads = [threading.Thread(target=browse) for _ in range({CLIENTS})]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(failures)
+sys.exit(1 if failures else 0)
+"""
+
+
+def test_shoppers_at_once_never_bring_the_worker_down(tmp_path):
+    """Uncached storefront pages for eight shoppers at once in one process. On CPython 3.11 its
+    garbage collector crashed such a process within seconds (a segmentation fault: a gunicorn
+    worker of `make run` dropped every connection), which is why Pasar needs 3.12."""
+    with database_of_its_own(tmp_path, "shoppers") as url:
+        env = installation(tmp_path, url, MARKET_PAGE_CACHE="0", PYTHONFAULTHANDLER="1")
+        flask(env, "seed-demo")
+        shoppers = subprocess.run(
+            [sys.executable, "-c", SHOPPERS], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+    assert shoppers.returncode == 0, shoppers.stdout + shoppers.stderr[:2000]
