@@ -12,6 +12,7 @@ from market.extensions import (
     babel,
     cache,
     compress,
+    configure_postgresql,
     configure_sqlite,
     csrf,
     db,
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine, app.config["MARKET_SQLITE_BUSY_TIMEOUT_MS"])
+        configure_postgresql(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)

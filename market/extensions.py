@@ -43,6 +43,28 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
+# What PostgreSQL's planner takes a random read to cost against a sequential one. Its default,
+# 4, is for spinning disks; Pasar's database lives on SSD or in memory. At 4, a search across
+# markets for a word that starts no indexed word read half the partitions of the search index
+# row by row instead of asking their GIN indexes: 43 ms instead of 16 over a million goods.
+RANDOM_PAGE_COST = 1.1
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """The planner costs of the storage Pasar runs on, for each of its connections."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Outside a transaction, so that the setting stays for the whole session.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
+        dbapi_connection.autocommit = autocommit
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout and foreign keys, so several processes can write safely."""
     if engine.dialect.name != "sqlite":

@@ -67,3 +67,17 @@ def test_public_pages_use_indexes(app, client, statements):
                 if match and name not in SMALL_TABLES and not name.startswith("anon_"):
                     scans.append((row[-1], statement[:300]))
     assert not scans, "\n\n".join(f"{detail}\n{sql}" for detail, sql in scans)
+
+
+def test_postgresql_plans_for_reads_from_ssd_or_memory(app):
+    """Every pooled connection asks PostgreSQL to cost a random read as on SSD: at the default
+    for spinning disks, a search across markets read partitions of the index row by row."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        db.engine.dispose()  # connections made from here on, as a fresh worker's are
+        with db.engine.connect() as connection:
+            cost = connection.exec_driver_sql("SHOW random_page_cost").scalar()
+            connection.rollback()
+            still = connection.exec_driver_sql("SHOW random_page_cost").scalar()
+    assert (cost, still) == ("1.1", "1.1")
