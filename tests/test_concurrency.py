@@ -1,7 +1,7 @@
 """Eight people editing one product at once, through two gunicorn workers: no error, and no
 update lost — a save based on a stale version is refused with the conflict page, never applied.
-And eight shoppers at once through the one worker of `make run`: every page answers and the
-worker lives.
+And eight shoppers at once on the eight threads of one process, as the worker of `make run`
+serves them: every page answers and the process lives.
 
 Each save raises the price by one from the value its form showed and writes the editor's token
 into the price note. The audit trail, written in the same commit as each change, then gives the
