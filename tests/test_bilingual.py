@@ -250,6 +250,15 @@ def test_indonesian_text_on_an_english_page_is_marked_as_such(client, goods):
     assert re.findall(r'(?<!href)lang="id"', body) == ['lang="id"']  # <html lang="id">
 
 
+def test_a_stall_named_only_in_indonesian_is_marked_in_an_english_sentence(client, ctx):
+    vendor = make_vendor(make_market(), business_name="Ikan Asin <Bu> Ani")
+    product, _other = make_product(vendor, name="Ikan peda"), make_product(vendor, name="Terasi")
+    body = client.get(product_url(product) + "?lang=en").get_data(as_text=True)
+    assert 'More from <span lang="id">Ikan Asin &lt;Bu&gt; Ani</span>' in body
+    body = client.get(product_url(product) + "?lang=id").get_data(as_text=True)
+    assert "Ikan Asin &lt;Bu&gt; Ani</h2>" in body
+
+
 def test_the_market_page_and_search_show_english_names(client, goods):
     vendor, *_ = goods
     market = vendor.market
