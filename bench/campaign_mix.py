@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import PYTHON, RESULTS, TMP, Server, dataset, machine  # noqa: E402
+from bench.run import PYTHON, REDIS_URL, RESULTS, TMP, Server, dataset, machine  # noqa: E402
 
 EDITOR = """
 import json, os, random, sys, time
@@ -120,6 +120,72 @@ def summary(results: list[tuple], group: str) -> dict:
     }
 
 
+def mix(
+    markets: int = 6,
+    edited: int = 2,
+    vendors: int = 40,
+    products: int = 20,
+    saves: float = 15,
+    rate: int = 100,
+    seconds: int = 20,
+    redis_url: str = REDIS_URL,
+) -> list[str]:
+    """Run the mix once on its own SQLite dataset; the lines of its report (Markdown)."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    data_env, _built = dataset(markets, vendors, products)
+    env = data_env | {"MARKET_REDIS_URL": redis_url, "MARKET_CACHE_DEBUG_HEADER": "1"}
+    database = sqlite3.connect(env["MARKET_DATABASE_URL"].removeprefix("sqlite:///"))
+    slugs = [
+        slug
+        for (slug,) in database.execute(
+            "SELECT slug FROM market WHERE slug LIKE 'pasar-bench-%' ORDER BY id"
+        )
+    ]
+    database.close()
+    in_edit, browsed = slugs[:edited], slugs[edited:]
+    pages = shopper_pages(env, slugs, per_market=5)
+    paths = [("edited" if m in in_edit else "other", p) for m in slugs for p in pages[m]]
+
+    with Server(env, name="campaign") as app:
+        browse(app.url, paths, rate, 3)  # warm-up: the pages in the cache
+        editor = subprocess.Popen(
+            [PYTHON, "-c", EDITOR, json.dumps(in_edit), str(saves), str(seconds)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        results = browse(app.url, paths, rate, seconds)
+        saved = json.loads(editor.communicate(timeout=60)[0].strip().splitlines()[-1])
+    rows = {group: summary(results, group) for group in ("other", "edited")}
+    lines = [
+        f"Data: {markets} synthetic markets × {vendors} stalls × {products} products "
+        "(+ the demo market), SQLite; server: `make serve` (gunicorn 1 worker × 8 threads, "
+        "access log on) with the page cache in Redis.",
+        "",
+        f"Volunteers saved {saved['saves']} product prices in {len(in_edit)} markets "
+        f"({', '.join(in_edit)}) in {saved['seconds']:.1f} s = "
+        f"{saved['saves'] / saved['seconds']:.1f} saves/s, while shoppers asked "
+        f"{rate} req/s (open loop) for the storefront, a search, 5 stalls and 5 products "
+        f"of every market ({len(paths)} pages).",
+        "",
+        "| markets | requests | cache hits | misses | errors | p50 ms | p95 ms | goal |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for group, label, goal in (
+        ("other", f"not edited ({len(browsed)})", "≥ 95 % hits, p95 ≤ 20 ms"),
+        ("edited", f"edited ({len(in_edit)})", "–"),
+    ):
+        r = rows[group]
+        lines.append(
+            f"| {label} | {r['requests']} | {r['hit_rate']:.1f} % | {r['misses']} | {r['errors']} "
+            f"| {r['p50']:.1f} | {r['p95']:.1f} | {goal} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markets", type=int, default=6, help="synthetic markets in all")
@@ -129,65 +195,17 @@ def main() -> None:
     parser.add_argument("--saves", type=float, default=15, help="saves per second")
     parser.add_argument("--rate", type=int, default=100, help="shoppers' requests per second")
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
+    parser.add_argument("--redis-url", default=REDIS_URL)
     args = parser.parse_args()
-    import redis
-
-    redis.Redis.from_url(args.redis_url).flushdb()
-    data_env, _built = dataset(args.markets, args.vendors, args.products)
-    env = data_env | {"MARKET_REDIS_URL": args.redis_url, "MARKET_CACHE_DEBUG_HEADER": "1"}
-    database = sqlite3.connect(env["MARKET_DATABASE_URL"].removeprefix("sqlite:///"))
-    markets = [
-        slug
-        for (slug,) in database.execute(
-            "SELECT slug FROM market WHERE slug LIKE 'pasar-bench-%' ORDER BY id"
-        )
-    ]
-    database.close()
-    edited, browsed = markets[: args.edited], markets[args.edited :]
-    pages = shopper_pages(env, markets, per_market=5)
-    paths = [("edited" if m in edited else "other", p) for m in markets for p in pages[m]]
-
-    with Server(env, name="campaign") as app:
-        browse(app.url, paths, args.rate, 3)  # warm-up: the pages in the cache
-        editor = subprocess.Popen(
-            [PYTHON, "-c", EDITOR, json.dumps(edited), str(args.saves), str(args.seconds)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        results = browse(app.url, paths, args.rate, args.seconds)
-        saved = json.loads(editor.communicate(timeout=60)[0].strip().splitlines()[-1])
-    rows = {group: summary(results, group) for group in ("other", "edited")}
     lines = [
         f"# Campaign mix {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {machine()} — shared with other jobs and loaded: the figures are indicative.",
         "",
-        f"Command: `python bench/campaign_mix.py {' '.join(sys.argv[1:])}`. Data: "
-        f"{args.markets} synthetic markets × {args.vendors} stalls × {args.products} products "
-        "(+ the demo market), SQLite; server: `make serve` (gunicorn 1 worker × 8 threads, "
-        "access log on) with the page cache in Redis.",
+        f"Command: `python bench/campaign_mix.py {' '.join(sys.argv[1:])}`.",
         "",
-        f"Volunteers saved {saved['saves']} product prices in {len(edited)} markets "
-        f"({', '.join(edited)}) in {saved['seconds']:.1f} s = "
-        f"{saved['saves'] / saved['seconds']:.1f} saves/s, while shoppers asked "
-        f"{args.rate} req/s (open loop) for the storefront, a search, 5 stalls and 5 products "
-        f"of every market ({len(paths)} pages).",
-        "",
-        "| markets | requests | cache hits | misses | errors | p50 ms | p95 ms | goal |",
-        "|---|---|---|---|---|---|---|---|",
+        *mix(**vars(args)),
     ]
-    for group, label, goal in (
-        ("other", f"not edited ({len(browsed)})", "≥ 95 % hits, p95 ≤ 20 ms"),
-        ("edited", f"edited ({len(edited)})", "–"),
-    ):
-        r = rows[group]
-        lines.append(
-            f"| {label} | {r['requests']} | {r['hit_rate']:.1f} % | {r['misses']} | {r['errors']} "
-            f"| {r['p50']:.1f} | {r['p95']:.1f} | {goal} |"
-        )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"campaign-mix-{datetime.now(UTC):%Y-%m-%d}.md"
     out.write_text("\n".join(lines) + "\n")
