@@ -2,10 +2,7 @@
 
 from flask import Flask
 from flask_babel import get_locale
-from jinja2 import pass_context
-from markupsafe import Markup, escape
 
-from market.models.base import LocalText
 from market.permissions import can_coordinate, can_manage_account, can_unassign_staff, is_vendor
 from market.qr import qr_svg
 from market.services.campaigns import campaign_banners
@@ -24,29 +21,7 @@ from market.web import (
     url_with_lang,
 )
 
-
-# A stall's or product's text in another language than the page is marked as such, so screen
-# readers and translators read Indonesian as Indonesian on an English page. Python rather than
-# macros: a stall page asks once per card, and a macro call costs ten times a function call.
-@pass_context
-def lang_attr(context, text: LocalText) -> Markup:
-    """` lang="…"` for an element holding the text, or nothing in the page's own language."""
-    if text.lang == context["current_locale"]:
-        return Markup("")
-    return Markup(' lang="%s"') % text.lang
-
-
-@pass_context
-def said(context, text: LocalText) -> Markup:
-    """The text, in a span marking its language when it is not the page's."""
-    if text.lang == context["current_locale"]:
-        return escape(text.text)
-    return Markup('<span lang="%s">%s</span>') % (text.lang, text.text)
-
-
 TEMPLATE_GLOBALS = (
-    lang_attr,
-    said,
     absolute,
     absolute_url_for,
     url_with_lang,
